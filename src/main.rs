@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    hts_gateway::cli::main()
+}

@@ -1,0 +1,65 @@
+//! Entry points: validate a payload held in memory, or one read from a stream in bounded memory.
+
+use std::io::{self, Read};
+
+use super::engine::Validator;
+use super::lexer::{Lexer, Step, MAX_SEGMENT_LEN};
+use super::report::Report;
+
+/// Validates a whole payload in memory.
+pub fn validate(bytes: &[u8]) -> Report {
+    let mut lexer = Lexer::new();
+    let mut v = Validator::new();
+    let mut pos = 0;
+    loop {
+        match lexer.step(&bytes[pos..], true) {
+            Step::Item { lexeme, offset, consumed } => {
+                v.push(lexeme, (pos + offset) as u64);
+                pos += consumed;
+            }
+            Step::End | Step::NeedMore => break,
+        }
+    }
+    v.finish()
+}
+
+/// Window size for streaming; one segment never needs more than this.
+const WINDOW: usize = 4 * MAX_SEGMENT_LEN;
+
+/// Validates a payload read from `input`, holding at most a fixed window of it in memory.
+pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
+    let mut lexer = Lexer::new();
+    let mut v = Validator::new();
+    let mut buf = vec![0u8; WINDOW];
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut base: u64 = 0;
+    let mut eof = false;
+    loop {
+        match lexer.step(&buf[start..end], eof) {
+            Step::Item { lexeme, offset, consumed } => {
+                v.push(lexeme, base + (start + offset) as u64);
+                start += consumed;
+            }
+            Step::End => break,
+            Step::NeedMore => {
+                // Slide the unread bytes to the front, then fill the rest of the window.
+                buf.copy_within(start..end, 0);
+                base += start as u64;
+                end -= start;
+                start = 0;
+                if end == buf.len() {
+                    // Cannot happen: the lexer reports oversized segments before the window fills.
+                    eof = true;
+                    continue;
+                }
+                match input.read(&mut buf[end..]) {
+                    Ok(0) => eof = true,
+                    Ok(n) => end += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(v.finish())
+}

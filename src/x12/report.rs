@@ -1,0 +1,224 @@
+//! What validation found: a tree mirroring the payload (interchange → group → set) carrying the
+//! codes the TA1 and 999 report, plus human-readable messages.
+
+use serde::Serialize;
+
+use super::delimiters::Delimiters;
+pub use super::validate::element::ElementIssue;
+
+/// Issues recorded per transaction set before further ones are only counted.
+pub const MAX_ISSUES_PER_SET: usize = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Rejects the interchange, group or set it belongs to.
+    Error,
+    /// Reported, but accepted.
+    Warning,
+}
+
+/// Something about the payload outside any interchange, or about the interchange as bytes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Note {
+    pub offset: u64,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// An interchange-level problem; `code` is the TA105 note code.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvelopeError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A group-level problem; `code` is an AK905 code.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A set-level problem; `code` is an IK502 code.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A segment-level problem (an IK3 loop of the 999).
+#[derive(Clone, Debug, Serialize)]
+pub struct SegmentIssue {
+    /// Position in the set, ST = 1 (IK302).
+    pub position: u32,
+    /// Segment ID (IK301).
+    pub segment: String,
+    /// IK304.
+    pub code: &'static str,
+    /// The guide loop the segment was placed in (for people; the 999 carries only LS loops).
+    pub loop_id: String,
+    /// LS01 of the enclosing LS/LE loop (IK303).
+    pub ls_loop: Option<String>,
+    /// Business unit identifier for the 999 CTX, e.g. ("CLM01", claim ID).
+    pub business_unit: Option<(String, String)>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<ElementIssue>,
+}
+
+impl Serialize for ElementIssue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ElementIssue", 5)?;
+        st.serialize_field("position", &self.position_text())?;
+        st.serialize_field("reference", &*self.reference)?;
+        st.serialize_field("code", self.code)?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("message", &self.message)?;
+        st.end()
+    }
+}
+
+impl ElementIssue {
+    /// IK401 as written: `element[:component[:repetition]]`.
+    pub fn position_text(&self) -> String {
+        match (self.component, self.repetition) {
+            (0, 0) => self.element.to_string(),
+            (c, 0) => format!("{}:{c}", self.element),
+            (c, r) => format!("{}:{}:{r}", self.element, if c == 0 { String::new() } else { c.to_string() }),
+        }
+    }
+}
+
+/// One transaction set (ST..SE).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SetReport {
+    pub st01: String,
+    pub st02: String,
+    pub st03: String,
+    /// The implementation guide it was validated against, if any.
+    pub guide: Option<String>,
+    pub segment_count: u32,
+    pub errors: Vec<SetError>,
+    pub segments: Vec<SegmentIssue>,
+    /// Issues beyond [`MAX_ISSUES_PER_SET`], counted but not kept.
+    pub more_issues: u64,
+}
+
+impl SetReport {
+    pub fn accepted(&self) -> bool {
+        self.errors.is_empty() && self.segments.is_empty() && self.more_issues == 0
+    }
+
+    /// IK502..IK506: set-level codes, with 5 when segments are in error.
+    pub fn ik5_codes(&self) -> Vec<&'static str> {
+        let mut codes: Vec<&'static str> = self.errors.iter().map(|e| e.code).collect();
+        if !self.segments.is_empty() {
+            codes.push("5");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+}
+
+/// One functional group (GS..GE).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GroupReport {
+    /// GS01..GS08.
+    pub gs: Vec<String>,
+    pub errors: Vec<GroupError>,
+    /// GE01 as received, when it was a number.
+    pub declared_sets: Option<u64>,
+    pub sets: Vec<SetReport>,
+}
+
+impl GroupReport {
+    pub fn gs(&self, n: usize) -> &str {
+        self.gs.get(n - 1).map_or("", String::as_str)
+    }
+
+    pub fn accepted_sets(&self) -> usize {
+        if self.errors.is_empty() { self.sets.iter().filter(|s| s.accepted()).count() } else { 0 }
+    }
+
+    /// AK901: A, P (some sets rejected) or R.
+    pub fn ack_code(&self) -> &'static str {
+        let ok = self.accepted_sets();
+        if !self.errors.is_empty() || (ok == 0 && !self.sets.is_empty()) {
+            "R"
+        } else if ok == self.sets.len() {
+            "A"
+        } else {
+            "P"
+        }
+    }
+}
+
+/// One interchange (ISA..IEA).
+#[derive(Clone, Debug, Serialize)]
+pub struct InterchangeReport {
+    pub offset: u64,
+    /// ISA01..ISA16 as received.
+    pub isa: Vec<String>,
+    #[serde(skip)]
+    pub delimiters: Delimiters,
+    pub errors: Vec<EnvelopeError>,
+    pub warnings: Vec<String>,
+    pub groups: Vec<GroupReport>,
+}
+
+impl InterchangeReport {
+    pub fn isa(&self, n: usize) -> &str {
+        self.isa.get(n - 1).map_or("", String::as_str)
+    }
+
+    pub fn control_number(&self) -> &str {
+        self.isa(13)
+    }
+
+    pub fn is_test(&self) -> bool {
+        self.isa(15) == "T"
+    }
+
+    pub fn rejected(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// TA104 and TA105.
+    pub fn ta1_verdict(&self) -> (&'static str, &'static str) {
+        match self.errors.first() {
+            Some(e) => ("R", e.code),
+            None => ("A", "000"),
+        }
+    }
+
+    /// A TA1 is sent when the sender asked (ISA14 = 1) or the envelope is rejected.
+    pub fn wants_ta1(&self) -> bool {
+        self.isa(14) == "1" || self.rejected()
+    }
+}
+
+/// Everything found in one payload.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub notes: Vec<Note>,
+    pub interchanges: Vec<InterchangeReport>,
+}
+
+impl Report {
+    /// True when every interchange, group and set is accepted and nothing unreadable was found.
+    pub fn accepted(&self) -> bool {
+        !self.interchanges.is_empty()
+            && self.notes.iter().all(|n| n.severity == Severity::Warning)
+            && self.interchanges.iter().all(|i| {
+                !i.rejected() && i.groups.iter().all(|g| g.errors.is_empty() && g.sets.iter().all(SetReport::accepted))
+            })
+    }
+
+    /// Every set with its interchange and group, in payload order.
+    pub fn sets(&self) -> impl Iterator<Item = (&InterchangeReport, &GroupReport, &SetReport)> {
+        self.interchanges.iter().flat_map(|i| i.groups.iter().flat_map(move |g| g.sets.iter().map(move |s| (i, g, s))))
+    }
+}

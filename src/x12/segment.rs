@@ -1,0 +1,160 @@
+//! Zero-copy view of one segment.
+
+use super::delimiters::Delimiters;
+
+/// Element separators tracked inline; segments with more elements fall back to scanning.
+const INLINE: usize = 48;
+
+/// One segment, borrowed from the payload, without its terminator.
+#[derive(Clone, Copy)]
+pub struct Segment<'a> {
+    raw: &'a [u8],
+    delims: Delimiters,
+    /// `ends[i]` is the offset just past field `i` (field 0 is the segment ID).
+    ends: [u32; INLINE + 1],
+    /// Number of fields including the ID; may exceed `INLINE + 1`.
+    fields: usize,
+}
+
+impl std::fmt::Debug for Segment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Segment").field(&String::from_utf8_lossy(self.raw)).finish()
+    }
+}
+
+impl<'a> Segment<'a> {
+    pub fn new(raw: &'a [u8], delims: Delimiters) -> Self {
+        let mut ends = [0u32; INLINE + 1];
+        let mut fields = 0;
+        for (i, &b) in raw.iter().enumerate() {
+            if b == delims.element {
+                if fields <= INLINE {
+                    ends[fields] = i as u32;
+                }
+                fields += 1;
+            }
+        }
+        if fields <= INLINE {
+            ends[fields] = raw.len() as u32;
+        }
+        Self { raw, delims, ends, fields: fields + 1 }
+    }
+
+    /// The whole segment, without terminator.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    pub fn delimiters(&self) -> Delimiters {
+        self.delims
+    }
+
+    /// The segment ID (`NM1`), as written.
+    pub fn id(&self) -> &'a [u8] {
+        self.field(0)
+    }
+
+    /// The segment ID as text (lossy for non-ASCII IDs, which are invalid anyway).
+    pub fn id_str(&self) -> String {
+        String::from_utf8_lossy(self.id()).into_owned()
+    }
+
+    /// Number of data elements present, trailing empty ones included (`NM1*A**` has 3).
+    pub fn len(&self) -> usize {
+        self.fields - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields == 1
+    }
+
+    /// Data element `n` (1-based), or an empty slice when absent.
+    pub fn element(&self, n: usize) -> &'a [u8] {
+        if n == 0 || n >= self.fields {
+            return &[];
+        }
+        self.field(n)
+    }
+
+    /// Component `m` (1-based) of the first repetition of element `n`.
+    pub fn component(&self, n: usize, m: usize) -> &'a [u8] {
+        let first = self.repetitions(n).next().unwrap_or(&[]);
+        components(first, self.delims.component).nth(m.saturating_sub(1)).unwrap_or(&[])
+    }
+
+    /// The repetitions of element `n` (one item when the element does not repeat).
+    pub fn repetitions(&self, n: usize) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let value = self.element(n);
+        let sep = self.delims.repetition;
+        let mut rest = Some(value);
+        std::iter::from_fn(move || {
+            let v = rest?;
+            match sep.and_then(|s| v.iter().position(|&b| b == s)) {
+                Some(i) => {
+                    rest = Some(&v[i + 1..]);
+                    Some(&v[..i])
+                }
+                None => {
+                    rest = None;
+                    Some(v)
+                }
+            }
+        })
+    }
+
+    fn field(&self, i: usize) -> &'a [u8] {
+        if self.fields <= INLINE + 1 {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize + 1 };
+            &self.raw[start..self.ends[i] as usize]
+        } else {
+            self.raw.split(|&b| b == self.delims.element).nth(i).unwrap_or(&[])
+        }
+    }
+}
+
+/// Splits a value into components.
+pub fn components(value: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    value.split(move |&b| b == sep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(s: &str) -> Segment<'_> {
+        Segment::new(s.as_bytes(), Delimiters::default())
+    }
+
+    #[test]
+    fn elements_and_components() {
+        let s = seg("CLM*1606*2***11:B:1*Y");
+        assert_eq!(s.id(), b"CLM");
+        assert_eq!(s.len(), 6);
+        assert_eq!(s.element(1), b"1606");
+        assert_eq!(s.element(3), b"");
+        assert_eq!(s.component(5, 2), b"B");
+        assert_eq!(s.component(5, 4), b"");
+        assert_eq!(s.element(9), b"");
+    }
+
+    #[test]
+    fn trailing_separator_counts() {
+        assert_eq!(seg("NM1*A**").len(), 3);
+        assert_eq!(seg("SE").len(), 0);
+    }
+
+    #[test]
+    fn repetitions() {
+        let s = seg("EQ*30^1^33");
+        assert_eq!(s.repetitions(1).collect::<Vec<_>>(), vec![&b"30"[..], b"1", b"33"]);
+    }
+
+    #[test]
+    fn many_elements_fall_back() {
+        let long = format!("ZZZ{}", "*x".repeat(60));
+        let s = seg(&long);
+        assert_eq!(s.len(), 60);
+        assert_eq!(s.element(55), b"x");
+        assert_eq!(s.element(61), b"");
+    }
+}

@@ -1,0 +1,10 @@
+//! Declarative implementation-guide specs (see `specs/FORMAT.md`) and the registry of the
+//! guides compiled into the binary.
+
+mod model;
+mod parse;
+mod registry;
+
+pub use model::*;
+pub use parse::{parse_spec, Dictionary, SpecError};
+pub use registry::{all_specs, spec_for};

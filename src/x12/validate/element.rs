@@ -1,0 +1,365 @@
+//! Data element checks: presence, usage, length, character set, type, codes, syntax notes.
+//!
+//! Codes are the 999's IK403 values (X12 element 621).
+
+use crate::x12::segment::{components, Segment};
+use crate::x12::spec::{CompositeSpec, DataType, ElementSlot, ElementSpec, SegmentNode, SyntaxRule, Usage};
+
+/// One element-level problem (an IK4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElementIssue {
+    /// Element position in the segment (IK401-1).
+    pub element: u8,
+    /// Component position, 0 for a simple element (IK401-2).
+    pub component: u8,
+    /// Repetition, 0 when the element does not repeat (IK401-3).
+    pub repetition: u16,
+    /// Data element reference number (IK402).
+    pub reference: Box<str>,
+    /// IK403.
+    pub code: &'static str,
+    /// Copy of the bad data (IK404), when there is any.
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// Segment-level result of element validation.
+#[derive(Debug, Default)]
+pub struct SegmentCheck {
+    pub elements: Vec<ElementIssue>,
+    /// The segment has elements beyond those the guide defines, or a trailing separator.
+    pub syntax_error: bool,
+}
+
+/// Checks every element of `seg` against the guide segment.
+pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentCheck) {
+    let defined = spec.elements.len();
+    let present = seg.len();
+    if present > defined {
+        let value = seg.element(defined + 1);
+        out.elements.push(ElementIssue {
+            element: (defined + 1).min(255) as u8,
+            component: 0,
+            repetition: 0,
+            reference: "".into(),
+            code: "3",
+            value: Some(lossy(value)),
+            message: format!("too many data elements: the guide defines {defined}, found {present}"),
+        });
+    }
+    if seg.raw().last() == Some(&seg.delimiters().element) {
+        out.syntax_error = true;
+    }
+    for slot in &spec.elements {
+        let pos = slot.seq() as usize;
+        let value = seg.element(pos);
+        match slot {
+            ElementSlot::Simple(e) => check_repeating(e, pos, value, seg, &mut out.elements),
+            ElementSlot::Composite(c) => check_composite(c, pos, value, seg, &mut out.elements),
+        }
+    }
+    date_format(spec, seg, &mut out.elements);
+    for rule in &spec.syntax {
+        syntax(rule, spec, seg, &mut out.elements);
+    }
+}
+
+fn lossy(v: &[u8]) -> String {
+    String::from_utf8_lossy(&v[..v.len().min(80)]).into_owned()
+}
+
+fn issue(e: &ElementSpec, element: usize, component: u8, rep: u16, code: &'static str, value: &[u8], msg: String) -> ElementIssue {
+    ElementIssue {
+        element: element.min(255) as u8,
+        component,
+        repetition: rep,
+        reference: e.data_ele.clone(),
+        code,
+        value: (!value.is_empty()).then(|| lossy(value)),
+        message: msg,
+    }
+}
+
+/// Splits an element into repetitions and checks each one.
+fn check_repeating(e: &ElementSpec, pos: usize, value: &[u8], seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    let d = seg.delimiters();
+    if let Some(rep_sep) = d.repetition.filter(|s| value.contains(s)) {
+        let reps: Vec<&[u8]> = value.split(|&b| b == rep_sep).collect();
+        if e.repeat <= 1 {
+            out.push(issue(e, pos, 0, 0, "12", value, format!("{} does not repeat", e.name)));
+            return;
+        }
+        if reps.len() > e.repeat as usize {
+            out.push(issue(e, pos, 0, 0, "12", value, format!("{} repeats {} times, at most {}", e.name, reps.len(), e.repeat)));
+        }
+        for (i, r) in reps.iter().enumerate() {
+            check_simple(e, pos, 0, (i + 1) as u16, r, d.component, out, true);
+        }
+        return;
+    }
+    check_simple(e, pos, 0, 0, value, d.component, out, true);
+}
+
+fn check_composite(c: &CompositeSpec, pos: usize, value: &[u8], seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    let d = seg.delimiters();
+    let first_rep = match d.repetition {
+        Some(r) if value.contains(&r) && c.repeat <= 1 => {
+            out.push(ElementIssue {
+                element: pos as u8,
+                component: 0,
+                repetition: 0,
+                reference: c.id.clone(),
+                code: "12",
+                value: Some(lossy(value)),
+                message: format!("{} does not repeat", c.name),
+            });
+            return;
+        }
+        Some(r) => value.split(move |&b| b == r).collect::<Vec<_>>(),
+        None => vec![value],
+    };
+    let composite_issue = |code: &'static str, msg: String| ElementIssue {
+        element: pos as u8,
+        component: 0,
+        repetition: 0,
+        reference: c.id.clone(),
+        code,
+        value: (!value.is_empty()).then(|| lossy(value)),
+        message: msg,
+    };
+    for (ri, rep) in first_rep.iter().enumerate() {
+        let rep_no = if first_rep.len() > 1 { (ri + 1) as u16 } else { 0 };
+        let empty = rep.iter().all(|&b| b == d.component);
+        if empty {
+            if c.usage == Usage::Required && ri == 0 {
+                out.push(composite_issue("1", format!("required composite {} ({}) is missing", c.name, c.id)));
+            }
+            continue;
+        }
+        if c.usage == Usage::NotUsed {
+            out.push(composite_issue("I10", format!("composite {} ({}) is marked Not Used", c.name, c.id)));
+            continue;
+        }
+        let parts: Vec<&[u8]> = components(rep, d.component).collect();
+        if parts.len() > c.components.len() {
+            out.push(composite_issue("13", format!("{} has {} components, the guide defines {}", c.name, parts.len(), c.components.len())));
+        }
+        for comp in &c.components {
+            let v = parts.get(comp.seq as usize - 1).copied().unwrap_or(&[]);
+            check_simple(comp, pos, comp.seq, rep_no, v, 0, out, false);
+        }
+    }
+}
+
+/// Checks one value (a simple element, one repetition, or one component).
+#[allow(clippy::too_many_arguments)]
+fn check_simple(e: &ElementSpec, pos: usize, comp: u8, rep: u16, v: &[u8], comp_sep: u8, out: &mut Vec<ElementIssue>, simple: bool) {
+    if v.is_empty() {
+        if e.usage == Usage::Required && rep <= 1 {
+            out.push(issue(e, pos, comp, rep, "1", v, format!("required element {} ({}) is missing", e.name, e.data_ele)));
+        }
+        return;
+    }
+    if simple && comp_sep != 0 && v.contains(&comp_sep) {
+        out.push(issue(e, pos, comp, rep, "6", v, format!("{} is a simple element but holds a component separator", e.name)));
+        return;
+    }
+    if e.usage == Usage::NotUsed {
+        out.push(issue(e, pos, comp, rep, "I10", v, format!("{} ({}) is marked Not Used", e.name, e.data_ele)));
+        return;
+    }
+    let measured = if e.data_type.is_numeric() { v.iter().filter(|&&b| b != b'-' && b != b'.').count() } else { v.len() };
+    if measured < e.min as usize {
+        out.push(issue(e, pos, comp, rep, "4", v, format!("{} is too short: {} < {}", e.name, measured, e.min)));
+    }
+    if measured > e.max as usize {
+        out.push(issue(e, pos, comp, rep, "5", v, format!("{} is too long: {} > {}", e.name, measured, e.max)));
+    }
+    if let Some(bad) = v.iter().find(|&&b| b < 0x20 || b == 0x7F) {
+        out.push(issue(e, pos, comp, rep, "6", v, format!("{} contains control character 0x{bad:02X}", e.name)));
+        return;
+    }
+    if matches!(e.data_type, DataType::AN | DataType::ID) && v.last() == Some(&b' ') && v.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1) >= e.min as usize {
+        out.push(issue(e, pos, comp, rep, "6", v, format!("{} has trailing spaces", e.name)));
+    }
+    if !e.codes.is_empty() && e.external.is_none() && !e.codes.contains(v) {
+        out.push(issue(e, pos, comp, rep, "7", v, format!("{:?} is not a valid code for {} ({})", lossy(v), e.name, e.data_ele)));
+    }
+    if let Some((code, what)) = type_error(e.data_type, v) {
+        out.push(issue(e, pos, comp, rep, code, v, format!("{} {what}: {:?}", e.name, lossy(v))));
+    }
+    if let Some(p) = e.pattern.filter(|p| !p.found_in(v)) {
+        out.push(issue(e, pos, comp, rep, "7", v, format!("{} does not match the guide's pattern {p:?}", e.name)));
+    }
+}
+
+/// Checks a value against its X12 type; returns the IK403 code and a description.
+pub fn type_error(t: DataType, v: &[u8]) -> Option<(&'static str, &'static str)> {
+    match t {
+        DataType::N(_) => (!is_integer(v)).then_some(("6", "is not a whole number")),
+        DataType::R => (!is_decimal(v)).then_some(("6", "is not a decimal number")),
+        DataType::AN | DataType::ID => v.iter().any(|&b| !is_extended_char(b)).then_some(("6", "contains a character outside the X12 extended set")),
+        DataType::DT => (!is_date(v)).then_some(("8", "is not a valid date")),
+        DataType::TM => (!is_time(v)).then_some(("9", "is not a valid time")),
+        DataType::B => None,
+    }
+}
+
+fn is_integer(v: &[u8]) -> bool {
+    let d = v.strip_prefix(b"-").unwrap_or(v);
+    !d.is_empty() && d.iter().all(u8::is_ascii_digit)
+}
+
+fn is_decimal(v: &[u8]) -> bool {
+    let d = v.strip_prefix(b"-").unwrap_or(v);
+    let (int, frac) = match d.iter().position(|&b| b == b'.') {
+        Some(i) => (&d[..i], Some(&d[i + 1..])),
+        None => (d, None),
+    };
+    int.iter().all(u8::is_ascii_digit)
+        && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit))
+        && !(int.is_empty() && frac.is_none())
+}
+
+/// The X12 5010 extended character set (letters, digits, space and listed punctuation).
+fn is_extended_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b" !\"&'()*+,-./:;?=%~@[]_{}\\|<>#$^`".contains(&b)
+}
+
+/// CCYYMMDD or YYMMDD.
+pub fn is_date(v: &[u8]) -> bool {
+    if !v.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let num = |s: &[u8]| s.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0'));
+    let (year, rest) = match v.len() {
+        8 => (num(&v[..4]), &v[4..]),
+        6 => {
+            let yy = num(&v[..2]);
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &v[2..])
+        }
+        _ => return false,
+    };
+    let (month, day) = (num(&rest[..2]), num(&rest[2..4]));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1800 && (1..=days).contains(&day)
+}
+
+/// HHMM, HHMMSS or HHMMSSd..d.
+pub fn is_time(v: &[u8]) -> bool {
+    if !v.iter().all(u8::is_ascii_digit) || !matches!(v.len(), 4 | 6..=8) {
+        return false;
+    }
+    let two = |i: usize| u32::from(v[i] - b'0') * 10 + u32::from(v[i + 1] - b'0');
+    two(0) <= 23 && two(2) <= 59 && (v.len() < 6 || two(4) <= 59)
+}
+
+/// A date value (data element 1251) must match the format its qualifier (1250) names.
+fn date_format(spec: &SegmentNode, seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    let mut format: Option<&[u8]> = None;
+    for slot in &spec.elements {
+        let ElementSlot::Simple(e) = slot else { continue };
+        let v = seg.element(e.seq as usize);
+        match &*e.data_ele {
+            "1250" => format = Some(v),
+            "1251" if !v.is_empty() => {
+                let ok = match format.unwrap_or(b"") {
+                    b"D8" => v.len() == 8 && is_date(v),
+                    b"D6" => v.len() == 6 && is_date(v),
+                    b"DT" => v.len() == 12 && is_date(&v[..8]) && is_time(&v[8..]),
+                    b"TM" => is_time(v),
+                    b"RD8" => v.len() == 17 && v[8] == b'-' && is_date(&v[..8]) && is_date(&v[9..]) && v[..8] <= v[9..],
+                    _ => true,
+                };
+                if !ok && !out.iter().any(|i| i.element == e.seq) {
+                    let code = if format == Some(b"TM") { "9" } else { "8" };
+                    out.push(issue(e, e.seq as usize, 0, 0, code, v, format!("{:?} is not a valid {} date", lossy(v), lossy(format.unwrap_or(b"")))));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn syntax(rule: &SyntaxRule, spec: &SegmentNode, seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    let present = |i: &u8| !seg.element(*i as usize).is_empty();
+    let reference = |i: u8| spec.elements.get(i as usize - 1).map_or("".into(), |s| s.reference().into());
+    let mut flag = |i: u8, code: &'static str, msg: String| {
+        // One report per element: a missing required element already says it all.
+        if !out.iter().any(|x| x.element == i && x.component == 0) {
+            out.push(ElementIssue { element: i, component: 0, repetition: 0, reference: reference(i), code, value: None, message: msg });
+        }
+    };
+    let ids = |v: &[u8]| v.iter().map(|i| format!("{}{i:02}", seg.id_str())).collect::<Vec<_>>().join(", ");
+    match rule {
+        SyntaxRule::Paired(v) => {
+            let n = v.iter().filter(|i| present(i)).count();
+            if n != 0 && n != v.len() && let Some(&m) = v.iter().find(|i| !present(i)) {
+                flag(m, "2", format!("if any of {} is present, all are required", ids(v)));
+            }
+        }
+        SyntaxRule::Required(v) => {
+            if !v.iter().any(present) {
+                flag(v[0], "2", format!("at least one of {} is required", ids(v)));
+            }
+        }
+        SyntaxRule::Exclusion(v) => {
+            if let Some(&second) = v.iter().filter(|i| present(i)).nth(1) {
+                flag(second, "10", format!("at most one of {} may be present", ids(v)));
+            }
+        }
+        SyntaxRule::Conditional(first, rest) => {
+            if present(first) && let Some(&m) = rest.iter().find(|i| !present(i)) {
+                flag(m, "2", format!("{}{first:02} is present, so {} required", seg.id_str(), ids(rest)));
+            }
+        }
+        SyntaxRule::ListConditional(first, rest) => {
+            if present(first) && !rest.iter().any(present) {
+                flag(rest[0], "2", format!("{}{first:02} is present, so one of {} is required", seg.id_str(), ids(rest)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert!(is_date(b"20240229"));
+        assert!(!is_date(b"20230229"));
+        assert!(!is_date(b"20240231"));
+        assert!(!is_date(b"2024023"));
+        assert!(is_date(b"240101"));
+        assert!(is_time(b"2359"));
+        assert!(is_time(b"235959"));
+        assert!(!is_time(b"2400"));
+        assert!(!is_time(b"12345"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(is_decimal(b"12.50"));
+        assert!(is_decimal(b"-.5"));
+        assert!(is_decimal(b"100"));
+        assert!(!is_decimal(b"12A.00"));
+        assert!(!is_decimal(b"1."));
+        assert!(!is_decimal(b"-"));
+        assert!(is_integer(b"-12"));
+        assert!(!is_integer(b"1.2"));
+    }
+
+    #[test]
+    fn charset() {
+        assert_eq!(type_error(DataType::AN, b"O'BRIEN & SONS"), None);
+        assert!(type_error(DataType::AN, "CAF\u{c9}".as_bytes()).is_some());
+    }
+}

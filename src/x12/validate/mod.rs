@@ -1,0 +1,5 @@
+//! Implementation-guide validation of one transaction set.
+
+pub mod element;
+pub mod rules;
+pub mod walker;

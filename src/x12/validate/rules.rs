@@ -1,0 +1,220 @@
+//! Cross-segment rules the guides state in prose, which table-driven validation cannot see:
+//! the HL hierarchy, 837 service line numbering, claim totals and NPI check digits.
+//! (pyx12 checks the first two only.)
+
+use super::element::ElementIssue;
+use crate::x12::segment::Segment;
+
+/// A rule violation tied to a segment position in the set.
+#[derive(Debug)]
+pub struct RuleIssue {
+    pub position: u32,
+    pub segment: &'static str,
+    pub issue: ElementIssue,
+}
+
+/// IK403 for a value that is well-formed but breaks a rule of the guide. X12 has no closer code
+/// than "implementation pattern match failure".
+const RULE_CODE: &str = "I12";
+
+#[derive(Debug, Default)]
+struct Hl {
+    position: u32,
+    wants_children: bool,
+    has_children: bool,
+}
+
+#[derive(Debug)]
+struct Claim {
+    position: u32,
+    total: i128,
+    lines: i128,
+    id: String,
+}
+
+/// Rule state for one transaction set.
+#[derive(Debug, Default)]
+pub struct Rules {
+    is_837: bool,
+    line_charge: Option<(&'static [u8], usize)>,
+    hls: Vec<Hl>,
+    stack: Vec<usize>,
+    lx: u32,
+    claim: Option<Claim>,
+}
+
+impl Rules {
+    pub fn new(st01: &str, version: &str) -> Self {
+        let line_charge: Option<(&'static [u8], usize)> = match version {
+            v if v.starts_with("005010X222") => Some((b"SV1", 2)),
+            v if v.starts_with("005010X223") => Some((b"SV2", 3)),
+            v if v.starts_with("005010X224") => Some((b"SV3", 2)),
+            _ => None,
+        };
+        Self { is_837: st01 == "837", line_charge, ..Self::default() }
+    }
+
+    pub fn on_segment(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
+        match seg.id() {
+            b"HL" => self.hl(seg, position, out),
+            b"NM1" => npi(seg, position, out),
+            b"CLM" if self.is_837 => {
+                self.close_claim(out);
+                self.lx = 0;
+                self.claim = Some(Claim {
+                    position,
+                    total: amount(seg.element(2)).unwrap_or(0),
+                    lines: 0,
+                    id: String::from_utf8_lossy(seg.element(1)).into_owned(),
+                });
+            }
+            b"LX" if self.is_837 => {
+                self.lx += 1;
+                if seg.element(1) != self.lx.to_string().as_bytes() {
+                    out.push(issue(position, "LX", 1, "554", seg.element(1), format!("service line number should be {}", self.lx)));
+                }
+            }
+            id if self.line_charge.is_some_and(|(s, _)| s == id) => {
+                let Some((_, el)) = self.line_charge else { return };
+                if let (Some(c), Some(a)) = (self.claim.as_mut(), amount(seg.element(el))) {
+                    c.lines += a;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks what can only be judged at the end of the set.
+    pub fn finish(&mut self, out: &mut Vec<RuleIssue>) {
+        self.close_claim(out);
+        for hl in self.hls.iter().filter(|h| h.wants_children && !h.has_children) {
+            out.push(issue(hl.position, "HL", 4, "736", b"1", "HL04 says a child level follows, but none does".into()));
+        }
+    }
+
+    fn hl(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
+        let expected = self.hls.len() + 1;
+        let id = seg.element(1);
+        if id != expected.to_string().as_bytes() {
+            out.push(issue(position, "HL", 1, "628", id, format!("HL01 should be {expected}: HL IDs number the levels 1, 2, 3...")));
+        }
+        let parent = seg.element(2);
+        if !parent.is_empty() {
+            let p = std::str::from_utf8(parent).ok().and_then(|s| s.parse::<usize>().ok());
+            match p.filter(|p| self.stack.contains(p)) {
+                Some(p) => {
+                    while self.stack.last() != Some(&p) {
+                        self.stack.pop();
+                    }
+                    let h = &mut self.hls[p - 1];
+                    if !h.wants_children {
+                        out.push(issue(position, "HL", 2, "734", parent, format!("HL {p} said (HL04=0) that no child level follows")));
+                    }
+                    h.has_children = true;
+                }
+                None => out.push(issue(position, "HL", 2, "734", parent, "HL02 does not name an enclosing HL level".into())),
+            }
+        } else {
+            self.stack.clear();
+        }
+        self.hls.push(Hl { position, wants_children: seg.element(4) != b"0", has_children: false });
+        self.stack.push(expected);
+    }
+
+    fn close_claim(&mut self, out: &mut Vec<RuleIssue>) {
+        if let (Some(c), Some(_)) = (self.claim.take(), self.line_charge)
+            && c.total != c.lines
+        {
+            out.push(issue(c.position, "CLM", 2, "782", &[], format!(
+                "claim {} total charge is {} but its service lines add up to {}", c.id, fmt_amount(c.total), fmt_amount(c.lines))));
+        }
+    }
+}
+
+fn issue(position: u32, segment: &'static str, element: u8, reference: &str, value: &[u8], message: String) -> RuleIssue {
+    RuleIssue {
+        position,
+        segment,
+        issue: ElementIssue {
+            element,
+            component: 0,
+            repetition: 0,
+            reference: reference.into(),
+            code: RULE_CODE,
+            value: (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned()),
+            message,
+        },
+    }
+}
+
+/// NM109 must be a valid NPI when NM108 says XX.
+fn npi(seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
+    let v = seg.element(9);
+    if seg.element(8) == b"XX" && !v.is_empty() && !is_valid_npi(v) {
+        out.push(issue(position, "NM1", 9, "67", v, format!("{} is not a valid NPI (10 digits with a Luhn check digit)", String::from_utf8_lossy(v))));
+    }
+}
+
+/// NPI check digit: Luhn over the 80840-prefixed number (CMS NPI check-digit standard).
+pub fn is_valid_npi(v: &[u8]) -> bool {
+    if v.len() != 10 || !v.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    // The prefix 80840 contributes a constant 24 to the Luhn sum.
+    let mut sum = 24;
+    for (i, &b) in v[..9].iter().rev().enumerate() {
+        let mut d = u32::from(b - b'0');
+        if i % 2 == 0 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    (10 - sum % 10) % 10 == u32::from(v[9] - b'0')
+}
+
+/// An X12 decimal as ten-thousandths; `None` when not a number.
+pub fn amount(v: &[u8]) -> Option<i128> {
+    let s = std::str::from_utf8(v).ok()?;
+    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if (int.is_empty() && frac.is_empty()) || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) || int.len() > 20 {
+        return None;
+    }
+    let mut f = frac.bytes().take(4).fold(0i128, |a, b| a * 10 + i128::from(b - b'0'));
+    for _ in frac.len().min(4)..4 {
+        f *= 10;
+    }
+    let i: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let v = i * 10_000 + f;
+    Some(if neg { -v } else { v })
+}
+
+fn fmt_amount(v: i128) -> String {
+    let cents = v / 100;
+    format!("{}{}.{:02}", if v < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npi_check_digit() {
+        assert!(is_valid_npi(b"1234567893"));
+        assert!(is_valid_npi(b"1245319599"));
+        assert!(!is_valid_npi(b"1234567890"));
+        assert!(!is_valid_npi(b"166666666"));
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(amount(b"12.5"), Some(125_000));
+        assert_eq!(amount(b"-0.01"), Some(-100));
+        assert_eq!(amount(b"100"), Some(1_000_000));
+        assert_eq!(amount(b"1A"), None);
+        assert_eq!(fmt_amount(125_000), "12.50");
+    }
+}

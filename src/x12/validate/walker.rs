@@ -1,0 +1,185 @@
+//! Places each segment of a transaction set in the guide's loop tree.
+//!
+//! The walk scans forward from the current position through the guide's table: later siblings
+//! in the current loop, then those of the enclosing loops, entering a loop when its opening
+//! segment (with its qualifier code) matches. Required segments and loops passed over are
+//! reported missing once the walk lands; a segment found nowhere is "not in the transaction".
+//! This is the reading X12 implementation guides prescribe, and the one pyx12 implements, so
+//! segment-level codes (IK304) agree with that reference on the same input.
+
+use crate::x12::segment::Segment;
+use crate::x12::spec::{NodeId, Spec, Usage, ROOT};
+
+/// A segment-level problem found while walking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkIssue {
+    /// A required segment (or the opening segment of a required loop) was passed over.
+    Missing { node: NodeId, is_loop: bool },
+    /// The segment is marked "Not Used" in the guide.
+    NotUsed { node: NodeId },
+    /// Segment above its maximum use.
+    MaxUse { node: NodeId },
+    /// Loop above its maximum repeat.
+    LoopMax { node: NodeId },
+    /// The segment fits nowhere from the current position.
+    NotFound,
+}
+
+#[derive(Debug)]
+pub struct Walker<'s> {
+    spec: &'s Spec,
+    counts: Vec<u32>,
+    current: NodeId,
+    /// Required nodes passed over during this walk: (opening segment or segment, loop?).
+    pending: Vec<(NodeId, bool)>,
+}
+
+impl<'s> Walker<'s> {
+    /// A walker positioned on the transaction's ST segment.
+    pub fn new(spec: &'s Spec) -> Self {
+        let st = spec.opening_segment(ROOT).unwrap_or(ROOT);
+        let mut counts = vec![0; spec.slots];
+        counts[spec.node(st).slot as usize] = 1;
+        counts[spec.node(ROOT).slot as usize] = 1;
+        Self { spec, counts, current: st, pending: Vec::new() }
+    }
+
+    pub fn spec(&self) -> &'s Spec {
+        self.spec
+    }
+
+    /// The loop the walk stands in (`ST` at the transaction level).
+    pub fn current_loop_id(&self) -> &'s str {
+        self.spec.loop_id_of(self.current)
+    }
+
+    /// Finds the guide node for `seg`; issues found on the way are appended to `out`.
+    pub fn walk(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
+        self.pending.clear();
+        let orig = self.current;
+        let mut from_pos = self.spec.node(orig).pos;
+        let mut lp = if self.spec.node(orig).as_loop().is_some() { orig } else { self.spec.parent_loop(orig) };
+        loop {
+            if let Some(found) = self.scan(lp, from_pos, seg, out) {
+                self.current = found;
+                return Some(found);
+            }
+            if lp == ROOT {
+                out.push(WalkIssue::NotFound);
+                return None;
+            }
+            from_pos = self.spec.node(lp).pos;
+            lp = self.spec.parent_loop(lp);
+        }
+    }
+
+    fn count(&self, node: NodeId) -> u32 {
+        self.counts[self.spec.node(node).slot as usize]
+    }
+
+    fn bump(&mut self, node: NodeId) -> u32 {
+        let c = &mut self.counts[self.spec.node(node).slot as usize];
+        *c += 1;
+        *c
+    }
+
+    fn scan(&mut self, lp: NodeId, from_pos: u32, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
+        let spec = self.spec;
+        let children = &spec.node(lp).as_loop()?.children;
+        for &child in children.iter().filter(|&&c| spec.node(c).pos >= from_pos) {
+            let node = spec.node(child);
+            if node.as_segment().is_some() {
+                if matches(spec, child, seg) {
+                    if self.loop_matches(lp, seg) {
+                        return self.enter(lp, seg, out);
+                    }
+                    let n = self.bump(child);
+                    if node.usage == Usage::NotUsed {
+                        out.push(WalkIssue::NotUsed { node: child });
+                    } else if n > node.max {
+                        out.push(WalkIssue::MaxUse { node: child });
+                    }
+                    self.pending.retain(|&(p, _)| p != child);
+                    self.flush(Some(node.pos), out);
+                    return Some(child);
+                }
+                if node.usage == Usage::Required && self.count(child) < 1 {
+                    self.pending.push((child, false));
+                }
+            } else if self.loop_matches(child, seg) {
+                return self.enter(child, seg, out);
+            }
+        }
+        None
+    }
+
+    /// Does `seg` open loop `lp` (or, for a wrapper, one of its loops)?
+    fn loop_matches(&mut self, lp: NodeId, seg: &Segment<'_>) -> bool {
+        let spec = self.spec;
+        let Some(first) = spec.first_child(lp) else { return false };
+        if spec.node(first).as_loop().is_some() {
+            let kids = spec.node(lp).as_loop().map(|l| l.children.clone()).unwrap_or_default();
+            return kids.into_iter().any(|c| spec.node(c).as_loop().is_some() && self.loop_matches(c, seg));
+        }
+        if matches(spec, first, seg) {
+            return true;
+        }
+        if spec.node(lp).usage == Usage::Required && self.count(lp) < 1 {
+            self.pending.push((first, true));
+        }
+        false
+    }
+
+    /// Enters `lp` (or the nested loop under it) whose opening segment is `seg`.
+    fn enter(&mut self, lp: NodeId, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
+        let spec = self.spec;
+        if let Some(first) = spec.opening_segment(lp).filter(|&f| matches(spec, f, seg)) {
+            let node = spec.node(lp);
+            if node.usage == Usage::NotUsed {
+                out.push(WalkIssue::NotUsed { node: first });
+            } else {
+                if let Some(l) = node.as_loop() {
+                    for &s in &l.reset_slots {
+                        self.counts[s as usize] = 0;
+                    }
+                }
+                if self.bump(lp) > node.max {
+                    out.push(WalkIssue::LoopMax { node: lp });
+                }
+            }
+            self.bump(first);
+            self.flush(None, out);
+            return Some(first);
+        }
+        let kids = spec.node(lp).as_loop()?.children.clone();
+        kids.into_iter().filter(|&c| spec.node(c).as_loop().is_some()).find_map(|c| self.enter(c, seg, out))
+    }
+
+    /// Reports pending missing nodes, except those at `keep_pos` (still satisfiable there).
+    fn flush(&mut self, keep_pos: Option<u32>, out: &mut Vec<WalkIssue>) {
+        let spec = self.spec;
+        self.pending.retain(|&(node, is_loop)| {
+            if Some(spec.node(node).pos) == keep_pos {
+                return true;
+            }
+            out.push(WalkIssue::Missing { node, is_loop });
+            false
+        });
+    }
+}
+
+/// Does the data segment match a guide segment: same ID and, when the guide qualifies it, a
+/// listed code in the qualifying element?
+pub fn matches(spec: &Spec, node: NodeId, seg: &Segment<'_>) -> bool {
+    let n = spec.node(node);
+    if n.id.as_bytes() != seg.id() {
+        return false;
+    }
+    let Some(key) = n.as_segment().and_then(|s| s.key.as_ref()) else { return true };
+    let value = if key.component == 0 {
+        seg.element(key.element as usize)
+    } else {
+        seg.component(key.element as usize, key.component as usize)
+    };
+    key.codes.contains(value)
+}
