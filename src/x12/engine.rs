@@ -248,6 +248,21 @@ impl Validator {
         }
     }
 
+    /// A TA1 received inside an interchange (a partner acknowledging one of ours).
+    fn ta1(&mut self, seg: &Segment<'_>) {
+        let ok = seg.len() == 5
+            && seg.element(1).len() == 9
+            && seg.element(1).iter().all(u8::is_ascii_digit)
+            && is_date(seg.element(2))
+            && is_time(seg.element(3))
+            && matches!(seg.element(4), b"A" | b"E" | b"R")
+            && seg.element(5).len() == 3
+            && seg.element(5).iter().all(u8::is_ascii_digit);
+        if !ok {
+            self.envelope_error("024", format!("invalid TA1 segment {:?}: TA1*<ISA13>*<YYMMDD>*<HHMM>*<A|E|R>*<note code>", text(seg.raw())));
+        }
+    }
+
     // ---- GS / GE ----
 
     fn gs(&mut self, seg: &Segment<'_>) {
@@ -264,7 +279,7 @@ impl Validator {
         if !FUNCTIONAL_GROUPS.iter().any(|(_, g)| *g == f(1)) {
             errors.push(GroupError { code: "1", message: format!("GS01 {:?} is not a supported functional group", f(1)) });
         }
-        if !super::spec::all_specs().iter().any(|s| *s.version == *f(8)) {
+        if !super::spec::is_supported_version(f(8)) {
             errors.push(GroupError { code: "2", message: format!("GS08 {:?} is not a supported implementation guide version", f(8)) });
         }
         let g6 = f(6);
@@ -461,6 +476,7 @@ impl Validator {
             b"ST" => self.st(seg),
             b"SE" => self.se(seg),
             b"ISA" => {}
+            b"TA1" if self.set.is_none() && !self.group_open => self.ta1(seg),
             _ => self.body(seg),
         }
     }

@@ -7,4 +7,4 @@ mod registry;
 
 pub use model::*;
 pub use parse::{parse_spec, Dictionary, SpecError};
-pub use registry::{all_specs, spec_for};
+pub use registry::{all_specs, is_supported_version, spec_for};

@@ -24,11 +24,9 @@ const SPECS: &[(&str, &str)] = specs![
     "835.005010X221A1.spec",
     "837I.005010X223A2.spec",
     "837P.005010X222A1.spec",
+    "999.005010X231.spec",
     "999.005010X231A1.spec",
 ];
-
-/// Versions written in the wild for a guide we hold under another name.
-const ALIASES: &[(&str, &str)] = &[("005010X231", "005010X231A1")];
 
 /// Every compiled-in guide. The spec files are part of the source: a file that does not parse
 /// is a build defect, caught by the test suite, so this panics with the file and line.
@@ -43,9 +41,13 @@ pub fn all_specs() -> &'static [Spec] {
     })
 }
 
+/// Is `version` (GS08) the implementation convention of any compiled-in guide?
+pub fn is_supported_version(version: &str) -> bool {
+    all_specs().iter().any(|s| &*s.version == version)
+}
+
 /// The guide for a transaction set (ST01) and implementation convention (ST03 or GS08).
 pub fn spec_for(st01: &str, version: &str) -> Option<&'static Spec> {
-    let version = ALIASES.iter().find(|(a, _)| *a == version).map_or(version, |(_, v)| v);
     all_specs().iter().find(|s| &*s.st01 == st01 && &*s.version == version)
 }
 
@@ -62,6 +64,7 @@ mod tests {
         }
         assert!(spec_for("837", "005010X222A1").is_some());
         assert!(spec_for("999", "005010X231").is_some());
+        assert!(is_supported_version("005010X279A1"));
         assert!(spec_for("837", "005010X222A2").is_none());
     }
 }

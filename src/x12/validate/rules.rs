@@ -117,7 +117,7 @@ impl Rules {
         } else {
             self.stack.clear();
         }
-        self.hls.push(Hl { position, wants_children: seg.element(4) != b"0", has_children: false });
+        self.hls.push(Hl { position, wants_children: seg.element(4) == b"1", has_children: false });
         self.stack.push(expected);
     }
 

@@ -1,0 +1,11 @@
+//! Prints the one-line verdict summary the corpus test records, for each file given.
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+fn main() {
+    for f in std::env::args().skip(1) {
+        let bytes = std::fs::read(&f).expect("readable file");
+        let r = hts_gateway::x12::validate(&bytes);
+        println!("{f}\t{}\t{}", r.accepted(), common::summary(&r));
+    }
+}
