@@ -48,12 +48,18 @@ pub struct Validator {
     gs06_seen: HashSet<String>,
     st02_seen: HashSet<String>,
     content_error_reported: bool,
+    junk_end: u64,
+    junk_len: u64,
 }
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Validator").field("interchanges", &self.report.interchanges.len()).finish_non_exhaustive()
     }
+}
+
+fn junk_message(len: u64) -> String {
+    format!("{len} bytes outside any interchange (data must start with ISA and end with IEA)")
 }
 
 fn text(v: &[u8]) -> String {
@@ -83,7 +89,15 @@ impl Validator {
                 }
             }
             Lexeme::Junk { len } if len > 0 => {
-                self.note(offset, Severity::Error, format!("{len} bytes outside any interchange (data must start with ISA and end with IEA)"));
+                // Long runs arrive in pieces when streaming: report them as one.
+                if self.junk_end == offset && let Some(n) = self.report.notes.last_mut() {
+                    self.junk_len += len as u64;
+                    n.message = junk_message(self.junk_len);
+                } else {
+                    self.junk_len = len as u64;
+                    self.note(offset, Severity::Error, junk_message(self.junk_len));
+                }
+                self.junk_end = offset + len as u64;
             }
             Lexeme::Junk { .. } | Lexeme::Blank => {}
             Lexeme::BadIsa(e) => {

@@ -100,11 +100,11 @@ impl Lexer {
             // Outside an interchange: everything up to the next `ISA` is junk.
             let len = find(rest, b"ISA").unwrap_or(rest.len());
             if len == rest.len() && !eof {
-                // Keep the last two bytes: they may begin an `ISA` split across windows.
-                let keep = rest.len().min(2);
-                if rest.len() - keep == 0 {
+                if rest.len() < MAX_SEGMENT_LEN {
                     return need(pos);
                 }
+                // Keep the last two bytes: they may begin an `ISA` split across windows.
+                let keep = 2;
                 return item(Lexeme::Junk { len: rest.len() - keep }, pos, pos + rest.len() - keep);
             }
             return item(Lexeme::Junk { len }, pos, pos + len);
