@@ -196,14 +196,15 @@ fn element_faults() {
         ("NM1*41", &format!("NM1*41*2*{}*****46*1100485770", "A".repeat(61)), "IK3 NM1@3 8 [3 1035 5]"),
         ("N4*BOSTON*MA*021081234", "N4*BOSTON*M*021081234", "IK3 N4@10 8 [2 156 4]"),
         ("SV1*HC:87880", "SV1*HC:87880*5A*UN*1***1", "IK3 SV1@25 8 [2 782 6]"),
-        ("NM1*IL*1*SAMPLE*JANE", "NM1*IL*1*SAMPLE*JANE****MI*", "IK3 NM1@16 8 [9 67 1]"),
-        ("SBR*P*18", "SBR*P*18*****Y**MC", "IK3 SBR@15 8 [7 1073 I10]"),
-        ("DMG*D8*19800214*F", "DMG*D8*19800214*F*****X*Y", "[10  3]"),
-        ("N3*100", "N3*100 MAIN^STREET", "IK3 N3@11 8 [1 166 12]"),
-        ("N3*100", "N3*100 MAIN:STREET", "IK3 N3@11 8 [1 166 6]"),
-        ("PER*IC", "PER*IC*BILLING OFFICE*TE", "IK3 PER@4 8 [4 364 2]"),
-        ("N3*100", "N3*100 MAIN STREET\u{7}", "IK3 N3@11 8 [1 166 6]"),
-        ("HI*ABK:J069", "HI*ABK:J069*:R509", "IK3 HI@22 8 [2:1 1270 1]"),
+        ("NM1*IL*1*SAMPLE*JANE", "NM1*IL*1*SAMPLE*JANE****MI*", "IK3 NM1@14 8 [9 67 1]"),
+        ("SBR*P*18", "SBR*P*18*****Y**MC", "IK3 SBR@13 8 [7 1073 I10]"),
+        ("DMG*D8*19800214*F", "DMG*D8*19800214*F*********X", "IK3 DMG@17 8 [12  3]"),
+        ("N3*100", "N3*100 MAIN^STREET", "IK3 N3@9 8 [1 166 12]"),
+        ("N3*100", "N3*100 MAIN:STREET", "IK3 N3@9 8 [1 166 6]"),
+        ("PER*IC", "PER*IC*BILLING OFFICE*TE", "IK3 PER@4 8 [4 364 1]"),
+        ("N4*BOSTON*MA*021151234", "N4*BOSTON*MA*021151234****X", "IK3 N4@16 8 [7 1715 10; 4 26 2]"), // syntax E0207 and C0704
+        ("N3*100", "N3*100 MAIN STREET\u{7}", "IK3 N3@9 8 [1 166 6]"),
+        ("HI*ABK:J069", "HI*ABK:J069*:R509", "IK3 HI@20 8 [2:1 1270 1]"),
     ];
     for (prefix, with, expected) in cases {
         let s = rejected(&edit(&t, prefix, with));
@@ -258,4 +259,12 @@ fn streaming_equals_in_memory() {
         let b = summary(&validate_reader(Trickle(text.as_bytes())).unwrap());
         assert_eq!(a, b);
     }
+}
+
+#[test]
+fn ls_le_pairing() {
+    let t = common::fixture("271_active_with_pcp.x12");
+    assert!(validate(t.as_bytes()).accepted(), "{}", summary(&validate(t.as_bytes())));
+    assert_has(&remove(&t, "LE*2120"), "IK3 LE@");
+    assert_has(&edit(&t, "LE*2120", "LE*2130"), "IK3 LE@17 8 [1 447 7]");
 }

@@ -559,9 +559,14 @@ fn check_into(state: &mut SetState, spec: &Spec, node: super::spec::NodeId, seg:
 
 fn flush_rule_issues(state: &mut SetState) {
     for r in std::mem::take(&mut state.rule_issues) {
+        // A value the guide's tables already rejected needs no second report.
+        if let Some(e) = &r.issue
+            && state.report.segments.iter().any(|s| s.position == r.position && s.elements.iter().any(|x| x.element == e.element && x.component == 0))
+        {
+            continue;
+        }
         let loop_id = state.walker.as_ref().map_or(String::new(), |w| w.current_loop_id().to_string());
-        let msg = r.issue.message.clone();
-        push_segment_issue(state, r.position, r.segment, "8", &loop_id, msg, vec![r.issue]);
+        push_segment_issue(state, r.position, r.segment, r.code, &loop_id, r.message, r.issue.into_iter().collect());
     }
 }
 

@@ -652,6 +652,7 @@ class MCtx:
     rng: random.Random
     txn: str
     variant: int  # 0.. ; used to rotate through target lists
+    strict: bool = False  # only try the variant's own target (no fallback to the others)
 
 
 def _qmatch(value: str, want: str) -> bool:
@@ -843,9 +844,10 @@ def apply_target(doc: Doc, m: MCtx, t: T, default: Callable[[str, random.Random]
     return f"{where} in {ctxs}: {old!r} -> {new!r}" + (f" ({t.note})" if t.note else "")
 
 
-def rotate(m: MCtx, targets: list[T]) -> list[T]:
+def rotate(m: MCtx, targets: list):  # noqa: ANN201
+    """Targets starting at the variant's own one (only that one when m.strict)."""
     k = m.variant % len(targets)
-    return targets[k:] + targets[:k]
+    return [targets[k]] if m.strict else targets[k:] + targets[:k]
 
 
 def element_mutation(targets: dict[str, list[T]], default=None) -> Callable[[Doc, MCtx], str]:  # noqa: ANN001
@@ -1390,21 +1392,40 @@ def mut_segment_over_max_use(doc: Doc, m: MCtx) -> str:
 
 
 def mut_hl_parent_wrong(doc: Doc, m: MCtx) -> str:
-    idx = [i for i in find(doc, "HL") if el(doc.segs[i], 2)]
-    if not idx:
-        raise NotApplicable("no HL with parent")
-    i = m.rng.choice(idx)
-    seg = doc.segs[i]
-    old = seg[2]
-    choice = m.variant % 3
-    if choice == 0:
-        new = str(int(seg[1]) + 5)  # parent that does not exist
-    elif choice == 1:
-        new = seg[1]  # its own ID
+    """HL02 points to a parent that does not exist, to itself, to a sibling
+    subscriber, or (for a patient HL) straight to the billing provider HL."""
+    hls = find(doc, "HL")
+    choice = m.variant % 4
+    if choice in (0, 1):
+        idx = [i for i in hls if el(doc.segs[i], 2)]
+        if not idx:
+            raise NotApplicable("no HL with parent")
+        i = m.rng.choice(idx)
+        seg = doc.segs[i]
+        old = seg[2]
+        new = str(int(seg[1]) + 5) if choice == 0 else seg[1]
+        why = "no such HL" if choice == 0 else "its own HL01"
+    elif choice == 2:
+        # a subscriber HL whose previous HL (same set) is another subscriber
+        idx = [i for i in hls if el(doc.segs[i], 3) == "22"
+               and any(el(doc.segs[j], 3) == "22" and block_of(doc, j) == block_of(doc, i) for j in hls if j < i)]
+        if not idx:
+            raise NotApplicable("no second subscriber HL")
+        i = m.rng.choice(idx)
+        seg = doc.segs[i]
+        prev = [j for j in hls if j < i and el(doc.segs[j], 3) == "22"][-1]
+        old, new = seg[2], doc.segs[prev][1]
+        why = "a sibling subscriber HL (22 under 22)"
     else:
-        new = str(int(old) + 1) if int(old) + 1 != int(seg[1]) else str(int(old) + 2)
+        idx = [i for i in hls if el(doc.segs[i], 3) == "23"]
+        if not idx:
+            raise NotApplicable("no patient HL")
+        i = m.rng.choice(idx)
+        seg = doc.segs[i]
+        old, new = seg[2], "1"
+        why = "the billing provider HL (23 under 20)"
     seg[2] = new
-    return f"HL*{seg[1]} (level {seg[3]}) HL02 parent {old} -> {new}"
+    return f"HL*{seg[1]} (level {seg[3]}) HL02 parent {old} -> {new} ({why})"
 
 
 def mut_hl_child_code_wrong(doc: Doc, m: MCtx) -> str:
@@ -1562,7 +1583,7 @@ CATEGORIES: list[tuple[str, Callable[[Doc, MCtx], str], int, tuple[str, ...]]] =
     ("unknown_segment", mut_unknown_segment, 3, ALL),
     ("lowercase_segment_id", mut_lowercase_segment_id, 3, ALL),
     ("segment_over_max_use", mut_segment_over_max_use, 4, ALL),
-    ("hl_parent_wrong", mut_hl_parent_wrong, 3, ("837P", "837I")),
+    ("hl_parent_wrong", mut_hl_parent_wrong, 4, ("837P", "837I")),
     ("hl_child_code_wrong", mut_hl_child_code_wrong, 3, ("837P", "837I")),
     ("hl_count_wrong", mut_hl_count_wrong, 1, ("837P", "837I")),
     ("lx_count_wrong", mut_lx_count_wrong, 1, ("837P", "837I")),
@@ -1676,14 +1697,26 @@ def generate(out_dir: str, seed: int, check: bool) -> list[dict[str, str]]:
             if cat in NEEDS_TA1:
                 cands = [b for b in blist if b[2].segs[0][14] == "1"]
             while made < nvar and attempt < nvar * 12:
-                bname, _, bdoc = cands[(attempt + rng.randrange(len(cands))) % len(cands)]
-                m = MCtx(rng=rng, txn=txn, variant=attempt)
+                # Try the variant's own target on every base (in a seed-dependent
+                # order) before letting the mutation fall back to another target.
+                first = rng.randrange(len(cands))
+                order = [cands[(first + k) % len(cands)] for k in range(len(cands))]
+                found = None
+                for strict in (True, False):
+                    for bname, _, bdoc in order:
+                        doc = bdoc.copy()
+                        try:
+                            detail = fn(doc, MCtx(rng=rng, txn=txn, variant=attempt, strict=strict))
+                        except NotApplicable:
+                            continue
+                        found = (bname, doc, detail)
+                        break
+                    if found:
+                        break
                 attempt += 1
-                doc = bdoc.copy()
-                try:
-                    detail = fn(doc, m)
-                except NotApplicable:
+                if not found:
                     continue
+                bname, doc, detail = found
                 text = doc.render()
                 if text in written:
                     continue

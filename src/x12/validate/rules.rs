@@ -10,7 +10,10 @@ use crate::x12::segment::Segment;
 pub struct RuleIssue {
     pub position: u32,
     pub segment: &'static str,
-    pub issue: ElementIssue,
+    /// IK304: 8 with an element issue, or a segment-level code such as 3 (missing).
+    pub code: &'static str,
+    pub message: String,
+    pub issue: Option<ElementIssue>,
 }
 
 /// IK403 for a value that is well-formed but breaks a rule of the guide. X12 has no closer code
@@ -41,6 +44,8 @@ pub struct Rules {
     stack: Vec<usize>,
     lx: u32,
     claim: Option<Claim>,
+    /// Open LS loop: (LS01, position).
+    ls: Option<(Vec<u8>, u32)>,
 }
 
 impl Rules {
@@ -55,7 +60,19 @@ impl Rules {
     }
 
     pub fn on_segment(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
+        if matches!(seg.id(), b"HL" | b"SE") {
+            self.close_ls(position, out);
+        }
         match seg.id() {
+            b"LS" => {
+                self.close_ls(position, out);
+                self.ls = Some((seg.element(1).to_vec(), position));
+            }
+            b"LE" => match self.ls.take() {
+                Some((id, _)) if id == seg.element(1) => {}
+                Some((id, _)) => out.push(issue(position, "LE", 1, "447", seg.element(1), format!("LE01 must repeat LS01 {:?}", String::from_utf8_lossy(&id)))),
+                None => out.push(issue(position, "LE", 1, "447", seg.element(1), "LE without a preceding LS".into())),
+            },
             b"HL" => self.hl(seg, position, out),
             b"NM1" => npi(seg, position, out),
             b"CLM" if self.is_837 => {
@@ -89,6 +106,18 @@ impl Rules {
         self.close_claim(out);
         for hl in self.hls.iter().filter(|h| h.wants_children && !h.has_children) {
             out.push(issue(hl.position, "HL", 4, "736", b"1", "HL04 says a child level follows, but none does".into()));
+        }
+    }
+
+    fn close_ls(&mut self, position: u32, out: &mut Vec<RuleIssue>) {
+        if let Some((id, _)) = self.ls.take() {
+            out.push(RuleIssue {
+                position,
+                segment: "LE",
+                code: "3",
+                message: format!("the loop opened by LS*{} is not closed by an LE", String::from_utf8_lossy(&id)),
+                issue: None,
+            });
         }
     }
 
@@ -135,7 +164,9 @@ fn issue(position: u32, segment: &'static str, element: u8, reference: &str, val
     RuleIssue {
         position,
         segment,
-        issue: ElementIssue {
+        code: "8",
+        message: message.clone(),
+        issue: Some(ElementIssue {
             element,
             component: 0,
             repetition: 0,
@@ -143,7 +174,7 @@ fn issue(position: u32, segment: &'static str, element: u8, reference: &str, val
             code: RULE_CODE,
             value: (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned()),
             message,
-        },
+        }),
     }
 }
 
