@@ -20,8 +20,8 @@ const VERDICTS: &[(&str, bool, &str)] = &[
     ("06_271_aaa_error_se02_mismatch.x12", false, "TA1 A 000 | AK9 R | 271 4321 R 3"),
     // NPIs 1234567891, 1987654321, 9995995661 fail the check digit; DMG02 10010101 is no date.
     ("07_271_emedny_eligible_other_payer.x12", false, "TA1 A 000 | AK9 R | 271 00001 R 5 | IK3 NM1@7 8 [9 67 I12] | IK3 DMG@14 8 [2 1251 8] | IK3 NM1@32 8 [9 67 I12] | IK3 NM1@40 8 [9 67 I12]"),
-    // ISA11 = ISA16 = '^'; GS01 XX; GS08 without A1; 2000B HL04=1 with no child level.
-    ("08_271_aaa_delimiter_collision.x12", false, "TA1 R 027 | AK9 R 1 2 | 271 4323 R 5 6 | IK3 HL@5 8 [4 736 I12]"),
+    // ISA11 = ISA16 = '^' (TA1 027); GS01 XX is no functional identifier (024).
+    ("08_271_aaa_delimiter_collision.x12", false, "TA1 R 027,024 | AK9 R 2 | 271 4323 R 5 6 | IK3 HL@5 8 [4 736 I12]"),
     // Provider NPIs 1666666661 (bad check digit) and 166666666 (9 digits).
     ("09_276_claim_level.x12", false, "TA1 A 000 | AK9 R | 276 0001 R 5 | IK3 NM1@8 8 [9 67 I12] | IK3 NM1@26 8 [9 67 I12]"),
     ("10_276_provider_level.x12", false, "TA1 A 000 | AK9 R | 276 0001 R 5 | IK3 NM1@8 8 [9 67 I12] | IK3 NM1@18 8 [9 67 I12]"),
@@ -29,6 +29,12 @@ const VERDICTS: &[(&str, bool, &str)] = &[
     // 005010X222A2 is an errata HIPAA did not adopt.
     ("16_837P_example1_X222A2.x12", false, "TA1 A 000 | AK9 R 2 | 837 0021 A"),
     ("17_837P_component_sep_mismatch.x12", false, "TA1 A 000 | AK9 R 2 | 837 3701 R 5 | IK3 NM1@7 8 [9 67 I12]"),
+    // Provider NPIs 1666666661 (bad check digit) and 166666666 (9 digits), as in 09.
+    ("11_277_claim_level.x12", false, "TA1 A 000 | AK9 R | 277 0001 R 5 | IK3 NM1@8 8 [9 67 I12] | IK3 NM1@26 8 [9 67 I12]"),
+    // NPI 1234567891 fails the check digit.
+    ("12_277_emedny_finalized_paid.x12", false, "TA1 A 000 | AK9 R | 277 000000001 R 5 | IK3 NM1@8 8 [9 67 I12]"),
+    // IEA02 differs from ISA13; NPI 1111111111; STC03/STC12 are 277CA (X214) elements, Not Used in X212.
+    ("13_277_x212_multi.x12", false, "TA1 R 001 | AK9 R | 277 0001 R 5 | IK3 NM1@8 8 [9 67 I12] | IK3 STC@12 8 [3 306 I10; 12 933 I10] | IK3 NM1@21 8 [9 67 I12] | IK3 STC@25 8 [3 306 I10; 12 933 I10] | IK3 NM1@34 8 [9 67 I12] | IK3 STC@38 8 [3 306 I10; 12 933 I10] | IK3 NM1@47 8 [9 67 I12] | IK3 STC@51 8 [3 306 I10; 12 933 I10] | IK3 NM1@60 8 [9 67 I12] | IK3 STC@64 8 [3 306 I10; 12 933 I10] | IK3 NM1@73 8 [9 67 I12] | IK3 STC@77 8 [3 306 I10; 12 933 I10] | IK3 NM1@86 8 [9 67 I12] | IK3 STC@90 8 [3 306 I10; 12 933 I10] | IK3 NM1@99 8 [9 67 I12] | IK3 STC@103 8 [3 306 I10; 12 933 I10]"),
     // 277CA: NPI 123456789 has 9 digits; 2200C STC (billing provider status) missing, as pyx12 says.
     ("14_277CA_rejected_pipe_component.x12", false, "TA1 A 000 | AK9 R | 277 000001120 R 5 | IK3 NM1@15 8 [9 67 I12] | IK3 STC@17 3"),
     // SE01 25 for 34 segments; NPI 1234567890 bad check digit; HI written without composites;
@@ -43,7 +49,7 @@ const VERDICTS: &[(&str, bool, &str)] = &[
     // As 21; two bad NPIs.
     ("22_837I_two_claims.x12", false, "TA1 A 000 | AK9 R 2 | 837 987654 R 5 | IK3 NM1@8 8 [9 67 I12] | IK3 NM1@43 8 [9 67 I12]"),
     // 5-digit billing ZIP (5010 wants 9), CLM05-2 B (837I needs A), Not Used CLM06/CLM10, trailing separator in HI.
-    ("23_837I_X223A2.x12", false, "TA1 A 000 | AK9 R | 837 987654 R 4 5 | IK3 NM1@7 8 [9 67 I12] | IK3 N4@9 8 [3 116 7] | IK3 CLM@23 8 [5:2 1332 7; 6 1073 I10; 10 1351 I10; 2 782 I12] | IK3 DTP@25 8 [2 1250 7] | IK3 HI@28 8 | IK3 NM1@43 8 [3 1035 I10; 8 66 I10; 9 67 I10; 9 67 I12] | IK3 REF@44 3 | IK3 DTP@47 1"),
+    ("23_837I_X223A2.x12", false, "TA1 A 000 | AK9 R | 837 987654 R 4 5 | IK3 NM1@7 8 [9 67 I12] | IK3 N4@9 8 [3 116 7] | IK3 CLM@23 8 [5:2 1332 7; 6 1073 I10; 10 1351 I10; 2 782 I12] | IK3 DTP@25 8 [2 1250 7] | IK3 HI@28 8 | IK3 NM1@43 8 [3 1035 I10; 8 66 I10; 9 67 I10] | IK3 REF@44 3 | IK3 DTP@47 1"),
     // AK202 '287' is shorter than ST02's 4-character minimum; CTX06 holds a composite ID; CTX repeated.
     ("26_999_wisconsin_ctx_partial.x12", false, "TA1 A 000 | AK9 R | 999 2870001 R 5 | IK3 AK2@5 8 [2 329 4] | IK3 CTX@12 8 [6:1 725 6; 6:2 725 I10] | IK3 CTX@13 5"),
     // 4010 ISA with unpadded fields: every wrong width gets its own TA1 note code.

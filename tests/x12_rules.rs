@@ -129,9 +129,10 @@ fn group_trailer() {
 #[test]
 fn group_header() {
     let gs = "GS*HC*1100485770*MASSHEALTH*20261120*0930*101*X*005010X222A1";
-    assert_has(&edit(&base(), "GS", &gs.replace("GS*HC", "GS*ZZ")), "AK9 R 1");
+    assert_has(&edit(&base(), "GS", &gs.replace("GS*HC", "GS*HI")), "AK9 R 1"); // 278: a group we do not take
+    assert_has(&edit(&base(), "GS", &gs.replace("GS*HC", "GS*ZZ")), "TA1 R 024");
     assert_has(&edit(&base(), "GS", &gs.replace("X222A1", "X222A2")), "AK9 R 2");
-    assert_has(&edit(&base(), "GS", &gs.replace("*101*", "*1A1*")), "AK9 R 6");
+    assert_has(&edit(&base(), "GS", &gs.replace("*101*", "*1A1*")), "TA1 R 024");
     assert_has(&edit(&base(), "GS", &gs.replace("20261120", "20261131")), "TA1 R 024");
     let two = base().replacen("GE*1*101~\n", "GE*1*101~\nGS*HC*1100485770*MASSHEALTH*20261120*0930*101*X*005010X222A1~\nST*837*0002*005010X222A1~\nSE*2*0002~\nGE*1*101~\n", 1).replace("IEA*1*", "IEA*2*");
     assert_has(&two, "AK9 R 19");

@@ -173,8 +173,9 @@ impl Validator {
             err("022", format!("the ISA has {} elements, 16 are required", seg.len()));
         }
         for (i, f) in isa.iter().enumerate() {
-            if f.len() != ISA_FIELD_WIDTHS[i] {
-                err(ISA_FIELD_CODES[i], format!("ISA{:02} must be exactly {} characters (space-padded), found {} ({f:?})", i + 1, ISA_FIELD_WIDTHS[i], f.len()));
+            let len = seg.element(i + 1).len();
+            if len != ISA_FIELD_WIDTHS[i] {
+                err(ISA_FIELD_CODES[i], format!("ISA{:02} must be exactly {} characters (space-padded), found {len} ({f:?})", i + 1, ISA_FIELD_WIDTHS[i]));
             }
         }
         let f = |n: usize| isa[n - 1].as_str();
@@ -288,17 +289,25 @@ impl Validator {
         }
         let gs: Vec<String> = (1..=8).map(|n| text(seg.element(n))).collect();
         let mut errors = Vec::new();
-        let mut content = Vec::new();
+        let mut content: Vec<String> = Vec::new();
         let f = |n: usize| gs[n - 1].as_str();
-        if !FUNCTIONAL_GROUPS.iter().any(|(_, g)| *g == f(1)) {
+        // What a 999 must echo (GS01, GS06, GS08) has to be well-formed; otherwise the GS is
+        // invalid interchange content (TA1 024) rather than a group a 999 could describe.
+        let known_group = f(1) == "FA" || super::ack::ACKNOWLEDGEABLE_GROUPS.contains(&f(1));
+        if !known_group {
+            content.push(format!("GS01 {:?} is not a functional identifier code", f(1)));
+        } else if !FUNCTIONAL_GROUPS.iter().any(|(_, g)| *g == f(1)) {
             errors.push(GroupError { code: "1", message: format!("GS01 {:?} is not a supported functional group", f(1)) });
+        }
+        if f(8).is_empty() || f(8).len() > 12 {
+            content.push(format!("GS08 {:?} must be 1-12 characters", f(8)));
         }
         if !super::spec::is_supported_version(f(8)) {
             errors.push(GroupError { code: "2", message: format!("GS08 {:?} is not a supported implementation guide version", f(8)) });
         }
         let g6 = f(6);
         if g6.is_empty() || g6.len() > 9 || !g6.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(GroupError { code: "6", message: format!("GS06 {g6:?} is not a 1-9 digit number") });
+            content.push(format!("GS06 {g6:?} is not a 1-9 digit number"));
         } else if !self.gs06_seen.insert(g6.to_string()) {
             errors.push(GroupError { code: "19", message: format!("group control number {g6} is used twice in this interchange") });
         }

@@ -100,7 +100,12 @@ impl SegmentWriter {
             .map(|b| {
                 let structural = b == d.element || b == d.segment;
                 let inner = b == d.component || Some(b) == d.repetition;
-                if structural || (inner && !allow_structure) || !(0x20..0x7F).contains(&b) { ' ' } else { b as char }
+                match () {
+                    _ if structural => ' ',
+                    _ if inner => if allow_structure { b as char } else { ' ' },
+                    _ if (0x20..0x7F).contains(&b) => b as char,
+                    _ => ' ',
+                }
             })
             .collect()
     }
@@ -117,12 +122,14 @@ pub fn reply_delimiters(inbound: Delimiters) -> Delimiters {
     let d = inbound;
     let all = [d.element, d.component, d.segment];
     let distinct = all.iter().enumerate().all(|(i, a)| all[i + 1..].iter().all(|b| a != b));
-    if !distinct || all.iter().any(|b| b.is_ascii_alphanumeric() || *b == b' ') {
+    // Only ASCII, and no blanks or line breaks: the reply must survive any receiver.
+    let unusable = |b: &u8| !b.is_ascii() || b.is_ascii_alphanumeric() || matches!(b, b' ' | b'\r' | b'\n');
+    if !distinct || all.iter().any(unusable) {
         return Delimiters::default();
     }
     let repetition = d
         .repetition
-        .filter(|r| !all.contains(r))
+        .filter(|r| !all.contains(r) && !unusable(r))
         .or_else(|| [b'^', b'{', b'!', b'|'].into_iter().find(|r| !all.contains(r)));
     Delimiters { repetition, ..d }
 }

@@ -32,6 +32,12 @@ ALL_SPECS = [
     ("820.005010X218.spec", "820.5010.X218.xml", "005010X218", None),
 ]
 
+# Specs whose generated text was corrected by hand afterwards (the header lists the corrections).
+# `--all` does not overwrite one while its header carries HAND_CORRECTED_MARK: pyx12's
+# 277.5010.X212.xml nests its HL loops wrongly (2000B at HL's pos, 2000C/D/E in wrapper loops).
+HAND_CORRECTED = {"277.005010X212.spec"}
+HAND_CORRECTED_MARK = "hand-corrected after generation"
+
 # Tags and attributes we know how to carry over, per node kind. `name`, `usage`, ... can be
 # child elements (v1 maps) or attributes (map.v2.xsd), as pyx12 accepts both.
 KNOWN = {
@@ -302,6 +308,12 @@ def generate_all(spec_dir, map_dir):
             chosen = registered[vriic]
             notes.append(f"maps.xml registers {chosen} (not {plain}) for {vriic}; using it")
         gs01, version = override or (None, None)
+        target = spec_dir / out_name
+        if out_name in HAND_CORRECTED and target.exists() and HAND_CORRECTED_MARK in target.read_text():
+            print(f"skipped {target}: {HAND_CORRECTED_MARK}; to regenerate it, run {TOOL} {map_dir / chosen}"
+                  + (f" --gs01 {gs01} --version {version}" if override else "")
+                  + " -o FILE and reapply the corrections listed in its header", file=sys.stderr)
+            continue
         text = convert_map(map_dir / chosen, gs01, version, out_name=out_name, extra_notes=notes)
         (spec_dir / out_name).write_text(text)
         print(f"wrote {spec_dir / out_name} from {chosen}", file=sys.stderr)

@@ -2,7 +2,7 @@
 """walk_check.py - walk X12 sample files through our implementation-guide specs (stdlib only).
 
 Usage:
-    walk_check.py [--spec FILE ...] [--specs-dir DIR] [--dict FILE ...] [--lint-only] X12FILE ...
+    walk_check.py [--spec FILE ...] [--specs-dir DIR] [--dict FILE ...] [--lint-only] [--trace] X12FILE ...
 
 For every ST..SE in each X12 file the spec is chosen by ST01 and ST03 (then GS08) among the
 --spec files, or among specs/*.spec when no --spec is given. Each segment is then located in
@@ -21,11 +21,14 @@ Findings (one line each, exit status 1 when there are any):
   segment not found, required segment/loop missing (checked when a loop instance closes),
   max use / loop repeat exceeded, element code not in list, required element missing,
   "not used" element present, too many elements/components/repetitions, element type/length,
-  X12 syntax notes (P R C E L) and the SE01/SE02 and ST03/GS08 envelope checks.
+  X12 syntax notes (P R C E L), LS without LE (or LE without LS) in one loop instance, and the
+  envelope checks (ISA12, BOM, ISA11, GS01 vs the spec, ST03 vs GS08, SE01, SE02).
+Data notes (printed, not counted): NM108=XX with an NM109 that is not a valid NPI.
 The spec itself is linted first (format, element ids in the dictionaries, sibling pos order).
+--trace prints the spec node each segment was matched to.
 
-Spec format: specs/FORMAT.md. A "#" token outside quotes starts a comment that runs to the end
-of the line (whole-line comments and trailing "# unverified" notes).
+Spec format: specs/FORMAT.md. This reader also accepts a "#" token outside quotes as the start of
+a trailing comment, but the specs keep "#" comments on lines of their own (FORMAT.md).
 """
 import argparse
 import datetime
@@ -582,9 +585,11 @@ def main():
             nst += 1
             st01, st03 = (st + ["", "", ""])[1], (st + ["", "", "", ""])[3]
             tag = f"{fname} ST {st[2] if len(st) > 2 else '?'}"
+            want = st03 or gs08 or ""
             pick = ([c for c in cands if c[0] == st01 and c[1] == st03] or
                     [c for c in cands if c[0] == st01 and c[1] == gs08] or
-                    [c for c in cands if c[0] == st01])
+                    sorted((c for c in cands if c[0] == st01),  # closest version: longest common prefix
+                           key=lambda c: -len(os.path.commonprefix([c[1], want]))))
             if not pick:
                 out.append(f"{tag}: no spec for transaction {st01}")
                 i = j + 1

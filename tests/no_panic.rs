@@ -1,0 +1,61 @@
+//! The engine never panics or hangs, whatever the bytes. (The fuzz target in fuzz/ explores the
+//! same property with coverage guidance; see README.)
+
+mod common;
+
+use hts_gateway::x12::ack::{write_acknowledgment, AckControl};
+use hts_gateway::x12::{validate, validate_reader};
+use proptest::prelude::*;
+
+fn exercise(bytes: &[u8]) {
+    let r = validate(bytes);
+    let ctl = AckControl { interchange_control: 1, group_control: 1, date: "20260101".into(), time: "0000".into(), line_breaks: false };
+    for ic in &r.interchanges {
+        if let Some(ack) = write_acknowledgment(ic, &ctl) {
+            // Whatever we received, what we send back is well-formed X12.
+            let back = validate(&ack);
+            assert!(back.accepted(), "{}", common::summary(&back));
+        }
+    }
+    let streamed = validate_reader(bytes).expect("in-memory reader");
+    assert_eq!(common::summary(&r), common::summary(&streamed));
+}
+
+fn seeds() -> Vec<Vec<u8>> {
+    ["837P_two_claims.x12", "271_active_with_pcp.x12"].iter().map(|f| common::fixture(f).into_bytes()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        exercise(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_bytes_after_an_isa(tail in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let mut b = seeds()[0][..106].to_vec();
+        b.extend(tail);
+        exercise(&b);
+    }
+
+    #[test]
+    fn mutated_valid_files(seed in 0usize..2, edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>()) {
+        let mut b = seeds()[seed].clone();
+        for (at, byte) in edits {
+            let i = at % b.len();
+            b[i] = byte;
+        }
+        let len = b.len();
+        b.truncate(len - cut % 20);
+        exercise(&b);
+    }
+
+    #[test]
+    fn delimiter_characters_everywhere(picks in proptest::collection::vec(0usize..12, 0..300)) {
+        let alphabet = b"ISA*~:^|\r\n GSTE1";
+        let b: Vec<u8> = picks.iter().map(|&i| alphabet[i]).collect();
+        exercise(&b);
+    }
+}
