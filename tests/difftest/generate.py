@@ -465,12 +465,14 @@ def claim_837i(c: Ctx, kind: str, d0: str) -> list[list[str]]:
     return head
 
 
-def i_sub_body(c: Ctx, kind: str) -> list[list[str]]:
-    p = c.fake.person()
+def i_sub_body(c: Ctx, *kinds: str) -> list[list[str]]:
+    """837I, subscriber is the patient; one subscriber HL (with one claim) per kind."""
     body = header_837(c, "HB" + c.fake.digits(7), inst=True) + billing_837i(c, 1)
-    body += [["HL", "2", "1", "22", "0"], ["SBR", "P", "18", "GRP" + c.fake.digits(5), "", "", "", "", "", "CI"]]
-    body += subscriber_name(c, p, c.fake.member_id("XQ"), True) + payer_name(c)
-    body += claim_837i(c, kind, svc_date(c.fake, c.env))
+    for n, kind in enumerate(kinds, 2):
+        p = c.fake.person()
+        body += [["HL", str(n), "1", "22", "0"], ["SBR", "P", "18", "GRP" + c.fake.digits(5), "", "", "", "", "", "CI"]]
+        body += subscriber_name(c, p, c.fake.member_id("XQ"), True) + payer_name(c)
+        body += claim_837i(c, kind, svc_date(c.fake, c.env))
     return body
 
 
@@ -505,7 +507,8 @@ def base_837i_dep(fake: Fake, env: Env) -> Doc:
 
 def base_837i_two_st(fake: Fake, env: Env) -> Doc:
     c = ctx_for(fake, env, "fixed")
-    return Doc(interchange(env, "837I", [("204", [i_sub_body(c, "outpatient"), i_sub_body(c, "inpatient")])]))
+    return Doc(interchange(env, "837I", [("204", [i_sub_body(c, "outpatient"),
+                                                   i_sub_body(c, "inpatient", "outpatient")])]))
 
 
 # ---------------------------------------------------------------------------
@@ -627,7 +630,7 @@ BASES: dict[str, list[tuple[str, Callable[[Fake, Env], Doc], str]]] = {
         ("sub", base_837i_sub, "837I outpatient, subscriber is the patient"),
         ("inpatient", base_837i_inpatient, "837I inpatient: admission/discharge, admitting dx, room & board"),
         ("dep", base_837i_dep, "837I outpatient, patient is a dependent (2000C); '|' '>' delimiters"),
-        ("two_st", base_837i_two_st, "837I, two ST sets in one GS (outpatient + inpatient)"),
+        ("two_st", base_837i_two_st, "837I, two ST sets in one GS; the second has two subscribers"),
     ],
     "834": [
         ("add_sub", base_834_add_sub, "834 add subscriber, with LS/LE 2700 reporting categories"),
