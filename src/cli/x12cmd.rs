@@ -31,11 +31,34 @@ pub enum X12Command {
         #[arg(long, default_value_t = 1)]
         control_number: u32,
     },
+    /// Write a synthetic, valid 837P (005010X222A1) to standard output, for load tests.
+    Sample {
+        /// Number of claims.
+        #[arg(long, default_value_t = 1000)]
+        claims: usize,
+        /// Claims per transaction set.
+        #[arg(long, default_value_t = 5000)]
+        claims_per_set: usize,
+        /// Transaction sets per interchange.
+        #[arg(long, default_value_t = 100)]
+        sets_per_interchange: usize,
+    },
 }
 
 pub fn run(cmd: X12Command) -> ExitCode {
     match cmd {
         X12Command::Validate { files, json, ack_out, control_number } => validate(&files, json, ack_out.as_deref(), control_number),
+        X12Command::Sample { claims, claims_per_set, sets_per_interchange } => {
+            let shape = crate::x12::sample::Sample837 { claims, claims_per_set, sets_per_interchange };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match crate::x12::sample::write_837p(shape, &mut out).and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 

@@ -511,11 +511,18 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
     let valid_id = (2..=3).contains(&id.len()) && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     let Some(walker) = state.walker.as_mut() else { return };
     let spec = walker.spec();
-    let before = walker.current_loop_id().to_string();
+    let before: &'static str = walker.current_loop_id();
     state.walk.clear();
     let found = walker.walk(seg, &mut state.walk);
+    if state.walk.is_empty() {
+        if let Some(node) = found {
+            check_into(state, spec, node, seg, position);
+        }
+        return;
+    }
     let walk = std::mem::take(&mut state.walk);
     let seg_id = text(id);
+    let before = before.to_string();
     for w in &walk {
         let (name, code, loop_id, message) = match *w {
             WalkIssue::Missing { node, is_loop } => {

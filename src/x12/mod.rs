@@ -10,6 +10,7 @@ pub mod engine;
 pub mod lexer;
 pub mod reader;
 pub mod report;
+pub mod sample;
 pub mod segment;
 pub mod spec;
 pub mod validate;

@@ -54,6 +54,11 @@ impl<'a> Segment<'a> {
         self.field(0)
     }
 
+    /// The segment ID packed for comparison with guide segments.
+    pub fn id_key(&self) -> u32 {
+        crate::x12::spec::id_key(self.id())
+    }
+
     /// The segment ID as text (lossy for non-ASCII IDs, which are invalid anyway).
     pub fn id_str(&self) -> String {
         String::from_utf8_lossy(self.id()).into_owned()

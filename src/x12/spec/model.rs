@@ -204,6 +204,17 @@ pub struct SegmentNode {
     pub elements: Vec<ElementSlot>,
     pub syntax: Vec<SyntaxRule>,
     pub key: Option<Key>,
+    /// Positions of a date format qualifier (element 1250) and the date it qualifies (1251).
+    pub date_pair: Option<(u8, u8)>,
+}
+
+/// Packs a segment ID of up to three bytes into an integer; longer IDs get a value no guide
+/// segment has.
+pub fn id_key(id: &[u8]) -> u32 {
+    match id.len() {
+        0..=3 => id.iter().fold(0u32, |k, &b| (k << 8) | u32::from(b)),
+        _ => u32::MAX,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -226,6 +237,8 @@ pub enum NodeKind {
 pub struct Node {
     /// Loop ID (`2010AA`) or segment ID (`NM1`).
     pub id: Box<str>,
+    /// Segment ID packed for a fast comparison (see [`id_key`]); 0 for loops.
+    pub id_key: u32,
     pub name: Box<str>,
     pub usage: Usage,
     /// Position number from the guide's table.

@@ -178,6 +178,7 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
     let mut header: Option<[String; 4]> = None;
     let mut nodes: Vec<Node> = vec![Node {
         id: "ST_LOOP".into(),
+        id_key: 0,
         name: "Transaction Set".into(),
         usage: Usage::Required,
         pos: 0,
@@ -227,9 +228,10 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
                     let wrapper = line.attrs.get("type").is_some_and(|t| t == "wrapper");
                     NodeKind::Loop(LoopNode { children: vec![], wrapper, reset_slots: vec![] })
                 } else {
-                    NodeKind::Segment(SegmentNode { elements: vec![], syntax: vec![], key: None })
+                    NodeKind::Segment(SegmentNode { elements: vec![], syntax: vec![], key: None, date_pair: None })
                 };
                 nodes.push(Node {
+                    id_key: if kw == "seg" { id_key(id.as_bytes()) } else { 0 },
                     id: id.as_str().into(),
                     name: rest.first().map_or("", |s| s.as_str()).into(),
                     usage: usage(u).map_err(err)?,
@@ -334,6 +336,13 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
                 }
             }
             s.key = key(&seg_id, &s.elements);
+            let find = |de: &str| {
+                s.elements.iter().find_map(|e| match e {
+                    ElementSlot::Simple(x) if &*x.data_ele == de => Some(x.seq),
+                    _ => None,
+                })
+            };
+            s.date_pair = find("1250").zip(find("1251"));
         }
     }
     // Counter slots by path: namesakes at one path are counted together.

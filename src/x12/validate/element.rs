@@ -53,12 +53,29 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
     for slot in &spec.elements {
         let pos = slot.seq() as usize;
         let value = seg.element(pos);
+        if value.is_empty() {
+            // Absent: only a required element or composite has something to say.
+            if slot.usage() == Usage::Required {
+                let (reference, name) = match slot {
+                    ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name),
+                    ElementSlot::Composite(c) => (c.id.clone(), &c.name),
+                };
+                let what = if matches!(slot, ElementSlot::Composite(_)) { "composite" } else { "element" };
+                out.elements.push(ElementIssue {
+                    element: pos as u8, component: 0, repetition: 0, reference: reference.clone(), code: "1", value: None,
+                    message: format!("required {what} {name} ({reference}) is missing"),
+                });
+            }
+            continue;
+        }
         match slot {
             ElementSlot::Simple(e) => check_repeating(e, pos, value, seg, &mut out.elements),
             ElementSlot::Composite(c) => check_composite(c, pos, value, seg, &mut out.elements),
         }
     }
-    date_format(spec, seg, &mut out.elements);
+    if let Some((q, v)) = spec.date_pair {
+        date_format(spec, q, v, seg, &mut out.elements);
+    }
     for rule in &spec.syntax {
         syntax(rule, spec, seg, &mut out.elements);
     }
@@ -102,35 +119,24 @@ fn check_repeating(e: &ElementSpec, pos: usize, value: &[u8], seg: &Segment<'_>,
 
 fn check_composite(c: &CompositeSpec, pos: usize, value: &[u8], seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
     let d = seg.delimiters();
-    let first_rep = match d.repetition {
-        Some(r) if value.contains(&r) && c.repeat <= 1 => {
-            out.push(ElementIssue {
-                element: pos as u8,
-                component: 0,
-                repetition: 0,
-                reference: c.id.clone(),
-                code: "12",
-                value: Some(lossy(value)),
-                message: format!("{} does not repeat", c.name),
-            });
-            return;
-        }
-        Some(r) => value.split(move |&b| b == r).collect::<Vec<_>>(),
-        None => vec![value],
-    };
     let composite_issue = |code: &'static str, msg: String| ElementIssue {
         element: pos as u8,
         component: 0,
         repetition: 0,
         reference: c.id.clone(),
         code,
-        value: (!value.is_empty()).then(|| lossy(value)),
+        value: Some(lossy(value)),
         message: msg,
     };
-    for (ri, rep) in first_rep.iter().enumerate() {
-        let rep_no = if first_rep.len() > 1 { (ri + 1) as u16 } else { 0 };
-        let empty = rep.iter().all(|&b| b == d.component);
-        if empty {
+    let repeats = d.repetition.is_some_and(|r| value.contains(&r));
+    if repeats && c.repeat <= 1 {
+        out.push(composite_issue("12", format!("{} does not repeat", c.name)));
+        return;
+    }
+    let sep = d.repetition.filter(|_| repeats).unwrap_or(0);
+    for (ri, rep) in value.split(|&b| repeats && b == sep).enumerate() {
+        let rep_no = if repeats { (ri + 1) as u16 } else { 0 };
+        if rep.iter().all(|&b| b == d.component) {
             if c.usage == Usage::Required && ri == 0 {
                 out.push(composite_issue("1", format!("required composite {} ({}) is missing", c.name, c.id)));
             }
@@ -140,12 +146,13 @@ fn check_composite(c: &CompositeSpec, pos: usize, value: &[u8], seg: &Segment<'_
             out.push(composite_issue("I10", format!("composite {} ({}) is marked Not Used", c.name, c.id)));
             continue;
         }
-        let parts: Vec<&[u8]> = components(rep, d.component).collect();
-        if parts.len() > c.components.len() {
-            out.push(composite_issue("13", format!("{} has {} components, the guide defines {}", c.name, parts.len(), c.components.len())));
+        let count = components(rep, d.component).count();
+        if count > c.components.len() {
+            out.push(composite_issue("13", format!("{} has {count} components, the guide defines {}", c.name, c.components.len())));
         }
+        let mut parts = components(rep, d.component);
         for comp in &c.components {
-            let v = parts.get(comp.seq as usize - 1).copied().unwrap_or(&[]);
+            let v = parts.next().unwrap_or(&[]);
             check_simple(comp, pos, comp.seq, rep_no, v, 0, out, false);
         }
     }
@@ -198,7 +205,7 @@ pub fn type_error(t: DataType, v: &[u8]) -> Option<(&'static str, &'static str)>
     match t {
         DataType::N(_) => (!is_integer(v)).then_some(("6", "is not a whole number")),
         DataType::R => (!is_decimal(v)).then_some(("6", "is not a decimal number")),
-        DataType::AN | DataType::ID => v.iter().any(|&b| !is_extended_char(b)).then_some(("6", "contains a character outside the X12 extended set")),
+        DataType::AN | DataType::ID => v.iter().any(|&b| !EXTENDED[b as usize]).then_some(("6", "contains a character outside the X12 extended set")),
         DataType::DT => (!is_date(v)).then_some(("8", "is not a valid date")),
         DataType::TM => (!is_time(v)).then_some(("9", "is not a valid time")),
         DataType::B => None,
@@ -222,9 +229,21 @@ fn is_decimal(v: &[u8]) -> bool {
 }
 
 /// The X12 5010 extended character set (letters, digits, space and listed punctuation).
-fn is_extended_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b" !\"&'()*+,-./:;?=%~@[]_{}\\|<>#$^`".contains(&b)
-}
+static EXTENDED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let punct = b" !\"&'()*+,-./:;?=%~@[]_{}\\|<>#$^`";
+    let mut i = 0;
+    while i < punct.len() {
+        t[punct[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// CCYYMMDD or YYMMDD.
 pub fn is_date(v: &[u8]) -> bool {
@@ -262,29 +281,22 @@ pub fn is_time(v: &[u8]) -> bool {
 }
 
 /// A date value (data element 1251) must match the format its qualifier (1250) names.
-fn date_format(spec: &SegmentNode, seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
-    let mut format: Option<&[u8]> = None;
-    for slot in &spec.elements {
-        let ElementSlot::Simple(e) = slot else { continue };
-        let v = seg.element(e.seq as usize);
-        match &*e.data_ele {
-            "1250" => format = Some(v),
-            "1251" if !v.is_empty() => {
-                let ok = match format.unwrap_or(b"") {
-                    b"D8" => v.len() == 8 && is_date(v),
-                    b"D6" => v.len() == 6 && is_date(v),
-                    b"DT" => v.len() == 12 && is_date(&v[..8]) && is_time(&v[8..]),
-                    b"TM" => is_time(v),
-                    b"RD8" => v.len() == 17 && v[8] == b'-' && is_date(&v[..8]) && is_date(&v[9..]) && v[..8] <= v[9..],
-                    _ => true,
-                };
-                if !ok && !out.iter().any(|i| i.element == e.seq) {
-                    let code = if format == Some(b"TM") { "9" } else { "8" };
-                    out.push(issue(e, e.seq as usize, 0, 0, code, v, format!("{:?} is not a valid {} date", lossy(v), lossy(format.unwrap_or(b"")))));
-                }
-            }
-            _ => {}
-        }
+fn date_format(spec: &SegmentNode, q: u8, at: u8, seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    let (format, v) = (seg.element(q as usize), seg.element(at as usize));
+    if v.is_empty() || out.iter().any(|i| i.element == at) {
+        return;
+    }
+    let ok = match format {
+        b"D8" => v.len() == 8 && is_date(v),
+        b"D6" => v.len() == 6 && is_date(v),
+        b"DT" => v.len() == 12 && is_date(&v[..8]) && is_time(&v[8..]),
+        b"TM" => is_time(v),
+        b"RD8" => v.len() == 17 && v[8] == b'-' && is_date(&v[..8]) && is_date(&v[9..]) && v[..8] <= v[9..],
+        _ => true,
+    };
+    if !ok && let Some(ElementSlot::Simple(e)) = spec.elements.get(at as usize - 1) {
+        let code = if format == b"TM" { "9" } else { "8" };
+        out.push(issue(e, at as usize, 0, 0, code, v, format!("{:?} is not a valid {} date", lossy(v), lossy(format))));
     }
 }
 

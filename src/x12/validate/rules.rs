@@ -87,7 +87,7 @@ impl Rules {
             }
             b"LX" if self.is_837 => {
                 self.lx += 1;
-                if seg.element(1) != self.lx.to_string().as_bytes() {
+                if parse_u32(seg.element(1)) != Some(self.lx) {
                     out.push(issue(position, "LX", 1, "554", seg.element(1), format!("service line number should be {}", self.lx)));
                 }
             }
@@ -124,7 +124,7 @@ impl Rules {
     fn hl(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
         let expected = self.hls.len() + 1;
         let id = seg.element(1);
-        if id != expected.to_string().as_bytes() {
+        if parse_u32(id) != Some(expected as u32) || id.first() == Some(&b'0') {
             out.push(issue(position, "HL", 1, "628", id, format!("HL01 should be {expected}: HL IDs number the levels 1, 2, 3...")));
         }
         let parent = seg.element(2);
@@ -158,6 +158,13 @@ impl Rules {
                 "claim {} total charge is {} but its service lines add up to {}", c.id, fmt_amount(c.total), fmt_amount(c.lines))));
         }
     }
+}
+
+fn parse_u32(v: &[u8]) -> Option<u32> {
+    if v.is_empty() || v.len() > 9 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0, |a, &b| a * 10 + u32::from(b - b'0')))
 }
 
 fn issue(position: u32, segment: &'static str, element: u8, reference: &str, value: &[u8], message: String) -> RuleIssue {

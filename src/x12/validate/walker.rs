@@ -118,8 +118,8 @@ impl<'s> Walker<'s> {
         let spec = self.spec;
         let Some(first) = spec.first_child(lp) else { return false };
         if spec.node(first).as_loop().is_some() {
-            let kids = spec.node(lp).as_loop().map(|l| l.children.clone()).unwrap_or_default();
-            return kids.into_iter().any(|c| spec.node(c).as_loop().is_some() && self.loop_matches(c, seg));
+            let Some(l) = spec.node(lp).as_loop() else { return false };
+            return l.children.iter().any(|&c| spec.node(c).as_loop().is_some() && self.loop_matches(c, seg));
         }
         if matches(spec, first, seg) {
             return true;
@@ -151,8 +151,8 @@ impl<'s> Walker<'s> {
             self.flush(None, out);
             return Some(first);
         }
-        let kids = spec.node(lp).as_loop()?.children.clone();
-        kids.into_iter().filter(|&c| spec.node(c).as_loop().is_some()).find_map(|c| self.enter(c, seg, out))
+        let l = spec.node(lp).as_loop()?;
+        l.children.iter().filter(|&&c| spec.node(c).as_loop().is_some()).find_map(|&c| self.enter(c, seg, out))
     }
 
     /// Reports pending missing nodes, except those at `keep_pos` (still satisfiable there).
@@ -172,7 +172,7 @@ impl<'s> Walker<'s> {
 /// listed code in the qualifying element?
 pub fn matches(spec: &Spec, node: NodeId, seg: &Segment<'_>) -> bool {
     let n = spec.node(node);
-    if n.id.as_bytes() != seg.id() {
+    if n.id_key != seg.id_key() {
         return false;
     }
     let Some(key) = n.as_segment().and_then(|s| s.key.as_ref()) else { return true };
