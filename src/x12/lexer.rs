@@ -7,7 +7,7 @@ use super::delimiters::{read_isa, Delimiters, IsaError, IsaLayout, ISA_LEN};
 use super::segment::Segment;
 
 /// Longest segment accepted; longer ones are reported and skipped (no HIPAA segment comes close).
-pub const MAX_SEGMENT_LEN: usize = 64 * 1024;
+pub const MAX_SEGMENT_LEN: usize = 64 * 1024 - 1;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

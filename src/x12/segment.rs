@@ -3,15 +3,16 @@
 use super::delimiters::Delimiters;
 
 /// Element separators tracked inline; segments with more elements fall back to scanning.
-const INLINE: usize = 48;
+const INLINE: usize = 40;
 
 /// One segment, borrowed from the payload, without its terminator.
 #[derive(Clone, Copy)]
 pub struct Segment<'a> {
     raw: &'a [u8],
     delims: Delimiters,
-    /// `ends[i]` is the offset just past field `i` (field 0 is the segment ID).
-    ends: [u32; INLINE + 1],
+    /// `ends[i]` is the offset just past field `i` (field 0 is the segment ID). Segments are at
+    /// most `lexer::MAX_SEGMENT_LEN` (< 64 KiB) long, so offsets fit in 16 bits.
+    ends: [u16; INLINE + 1],
     /// Number of fields including the ID; may exceed `INLINE + 1`.
     fields: usize,
 }
@@ -24,18 +25,20 @@ impl std::fmt::Debug for Segment<'_> {
 
 impl<'a> Segment<'a> {
     pub fn new(raw: &'a [u8], delims: Delimiters) -> Self {
-        let mut ends = [0u32; INLINE + 1];
+        // Longer views (only ever built by hand) are cut: the lexer never makes one.
+        let raw = &raw[..raw.len().min(usize::from(u16::MAX))];
+        let mut ends = [0u16; INLINE + 1];
         let mut fields = 0;
         for (i, &b) in raw.iter().enumerate() {
             if b == delims.element {
                 if fields <= INLINE {
-                    ends[fields] = i as u32;
+                    ends[fields] = i as u16;
                 }
                 fields += 1;
             }
         }
         if fields <= INLINE {
-            ends[fields] = raw.len() as u32;
+            ends[fields] = raw.len() as u16;
         }
         Self { raw, delims, ends, fields: fields + 1 }
     }

@@ -54,32 +54,66 @@ impl DataType {
     }
 }
 
-/// A sorted list of valid codes.
+/// A sorted list of valid codes. Codes of up to 16 bytes (all the guides have) are packed into
+/// integers so that a lookup is a binary search without byte-string comparisons.
 #[derive(Clone, Debug, Default)]
-pub struct CodeSet(Vec<Box<[u8]>>);
+pub struct CodeSet {
+    packed: Vec<u128>,
+    long: Vec<Box<[u8]>>,
+}
+
+/// Packs up to 16 bytes, length-tagged so that `A` and `A\0` differ.
+fn pack(v: &[u8]) -> Option<u128> {
+    if v.len() > 15 {
+        return None;
+    }
+    Some(v.iter().fold(v.len() as u128, |k, &b| (k << 8) | u128::from(b)))
+}
 
 impl CodeSet {
-    pub fn new(mut codes: Vec<Box<[u8]>>) -> Self {
-        codes.sort();
-        codes.dedup();
-        Self(codes)
+    pub fn new(codes: Vec<Box<[u8]>>) -> Self {
+        let mut set = Self::default();
+        for c in codes {
+            match pack(&c) {
+                Some(k) => set.packed.push(k),
+                None => set.long.push(c),
+            }
+        }
+        set.packed.sort_unstable();
+        set.packed.dedup();
+        set.long.sort();
+        set.long.dedup();
+        set
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.packed.is_empty() && self.long.is_empty()
     }
 
+    #[inline]
     pub fn contains(&self, v: &[u8]) -> bool {
-        self.0.binary_search_by(|c| (**c).cmp(v)).is_ok()
+        match pack(v) {
+            Some(k) => self.packed.binary_search(&k).is_ok(),
+            None => self.long.iter().any(|c| **c == *v),
+        }
     }
 
-    pub fn first(&self) -> Option<&[u8]> {
-        self.0.first().map(|c| &**c)
+    /// The smallest code (used to name namesake segments).
+    pub fn first(&self) -> Option<Vec<u8>> {
+        self.iter().next()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.0.iter().map(|c| &**c)
+    pub fn iter(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        let mut all: Vec<Vec<u8>> = self.packed.iter().map(|&k| unpack(k)).chain(self.long.iter().map(|c| c.to_vec())).collect();
+        all.sort();
+        all.into_iter()
     }
+}
+
+/// Inverse of [`pack`]: the length tag sits just above the data bytes.
+fn unpack(k: u128) -> Vec<u8> {
+    let len = (0..16usize).find(|&l| k >> (8 * l) == l as u128).unwrap_or(0);
+    k.to_be_bytes()[16 - len..].to_vec()
 }
 
 /// A pattern an element value must contain somewhere (the guides' few regular expressions,
@@ -206,6 +240,8 @@ pub struct SegmentNode {
     pub key: Option<Key>,
     /// Positions of a date format qualifier (element 1250) and the date it qualifies (1251).
     pub date_pair: Option<(u8, u8)>,
+    /// Positions of the required elements and composites.
+    pub required: Vec<u8>,
 }
 
 /// Packs a segment ID of up to three bytes into an integer; longer IDs get a value no guide
@@ -217,14 +253,29 @@ pub fn id_key(id: &[u8]) -> u32 {
     }
 }
 
+/// What the walker needs of a child without touching the child node: kept in one contiguous
+/// array per loop, because scanning children is the validator's inner loop.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ChildSummary {
+    pub node: NodeId,
+    pub pos: u32,
+    /// The segment's [`id_key`], or for a loop the key of its opening segment (0 for wrappers).
+    pub id_key: u32,
+    pub is_loop: bool,
+    pub required: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct LoopNode {
     /// Children in guide position order; at equal positions loops come before segments.
     pub children: Vec<NodeId>,
+    /// The same children, summarized (see [`ChildSummary`]).
+    pub summary: Vec<ChildSummary>,
     /// A loop that only groups other loops (HEADER, DETAIL, 2000A wrappers).
     pub wrapper: bool,
-    /// Counter slots cleared each time the loop is entered.
-    pub reset_slots: Vec<u32>,
+    /// Counter slots cleared each time the loop is entered: a contiguous range, because slots
+    /// are numbered in guide order and a loop's descendants follow it.
+    pub reset_slots: std::ops::Range<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -315,5 +366,24 @@ impl Spec {
             cur = *l.children.iter().find(|&&c| &*self.node(c).id == *part)?;
         }
         Some(cur)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_sets_pack_and_unpack() {
+        let codes: Vec<Box<[u8]>> = ["A", "A1", "005010X222A1", "SITUATIONAL TRIGGER", ""].iter().map(|c| c.as_bytes().into()).collect();
+        let set = CodeSet::new(codes);
+        for c in ["A", "A1", "005010X222A1", "SITUATIONAL TRIGGER", ""] {
+            assert!(set.contains(c.as_bytes()), "{c}");
+        }
+        assert!(!set.contains(b"A\0"));
+        assert!(!set.contains(b"B"));
+        let back: Vec<String> = set.iter().map(|c| String::from_utf8(c).unwrap()).collect();
+        assert_eq!(back, ["", "005010X222A1", "A", "A1", "SITUATIONAL TRIGGER"]);
+        assert_eq!(set.first().unwrap(), b"");
     }
 }

@@ -185,7 +185,7 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
         max: 1,
         parent: None,
         slot: 0,
-        kind: NodeKind::Loop(LoopNode { children: vec![], wrapper: false, reset_slots: vec![] }),
+        kind: NodeKind::Loop(LoopNode { children: vec![], summary: vec![], wrapper: false, reset_slots: 0..0 }),
     }];
     // Open containers by depth: the loop at each indentation level, and the last seg/comp.
     let mut loops: Vec<NodeId> = vec![ROOT];
@@ -226,9 +226,9 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
                 let id_num = nodes.len() as NodeId;
                 let kind = if kw == "loop" {
                     let wrapper = line.attrs.get("type").is_some_and(|t| t == "wrapper");
-                    NodeKind::Loop(LoopNode { children: vec![], wrapper, reset_slots: vec![] })
+                    NodeKind::Loop(LoopNode { children: vec![], summary: vec![], wrapper, reset_slots: 0..0 })
                 } else {
-                    NodeKind::Segment(SegmentNode { elements: vec![], syntax: vec![], key: None, date_pair: None })
+                    NodeKind::Segment(SegmentNode { elements: vec![], syntax: vec![], key: None, date_pair: None, required: vec![] })
                 };
                 nodes.push(Node {
                     id_key: if kw == "seg" { id_key(id.as_bytes()) } else { 0 },
@@ -343,6 +343,28 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
                 })
             };
             s.date_pair = find("1250").zip(find("1251"));
+            s.required = s.elements.iter().filter(|e| e.usage() == Usage::Required).map(|e| e.seq()).collect();
+        }
+    }
+    for i in 0..n {
+        let Some(l) = spec.nodes[i].as_loop() else { continue };
+        let summary: Vec<ChildSummary> = l
+            .children
+            .iter()
+            .map(|&c| {
+                let node = &spec.nodes[c as usize];
+                let (is_loop, id_key) = match &node.kind {
+                    NodeKind::Segment(_) => (false, node.id_key),
+                    NodeKind::Loop(cl) => {
+                        let first = cl.children.first().map(|&f| &spec.nodes[f as usize]);
+                        (true, first.filter(|f| f.as_segment().is_some()).map_or(0, |f| f.id_key))
+                    }
+                };
+                ChildSummary { node: c, pos: node.pos, id_key, is_loop, required: node.usage == Usage::Required }
+            })
+            .collect();
+        if let NodeKind::Loop(l) = &mut spec.nodes[i].kind {
+            l.summary = summary;
         }
     }
     // Counter slots by path: namesakes at one path are counted together.
@@ -358,7 +380,7 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
                 s as usize != i && spec.nodes[s as usize].pos == node.pos && spec.nodes[s as usize].as_segment().is_some()
             });
             if shares_pos && let Some(code) = qualifier_code(&node.id, &seg.elements) {
-                path.push_str(&format!("[{}]", String::from_utf8_lossy(code)));
+                path.push_str(&format!("[{}]", String::from_utf8_lossy(&code)));
             }
         }
         let next = slot_of.len() as u32 + 1;
@@ -374,8 +396,15 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
         let mut slots: Vec<u32> =
             slot_of.iter().filter(|(p, _)| p.starts_with(&prefix)).map(|(_, &s)| s).collect();
         slots.sort_unstable();
+        let range = match (slots.first(), slots.last()) {
+            (Some(&a), Some(&b)) => a..b + 1,
+            _ => 0..0,
+        };
+        if range.len() != slots.len() {
+            return Err(format!("loop {}: its counters are not contiguous", spec.nodes[i].id));
+        }
         if let NodeKind::Loop(l) = &mut spec.nodes[i].kind {
-            l.reset_slots = slots;
+            l.reset_slots = range;
         }
     }
     Ok(())
@@ -411,8 +440,8 @@ fn key(seg_id: &str, els: &[ElementSlot]) -> Option<Key> {
 }
 
 /// First code of the element that qualifies a segment, used to name namesakes at one position.
-fn qualifier_code<'a>(seg_id: &str, els: &'a [ElementSlot]) -> Option<&'a [u8]> {
-    let id_codes = |s: Option<&'a ElementSlot>| match s {
+fn qualifier_code(seg_id: &str, els: &[ElementSlot]) -> Option<Vec<u8>> {
+    let id_codes = |s: Option<&ElementSlot>| match s {
         Some(ElementSlot::Simple(e)) if e.data_type == DataType::ID && !e.codes.is_empty() => e.codes.first(),
         _ => None,
     };

@@ -50,7 +50,20 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
     if seg.raw().last() == Some(&seg.delimiters().element) {
         out.syntax_error = true;
     }
-    for slot in &spec.elements {
+    // Beyond the last element present only required ones have something to say.
+    for &pos in spec.required.iter().filter(|&&p| p as usize > present) {
+        let slot = &spec.elements[pos as usize - 1];
+        let (reference, name) = match slot {
+            ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name),
+            ElementSlot::Composite(c) => (c.id.clone(), &c.name),
+        };
+        let what = if matches!(slot, ElementSlot::Composite(_)) { "composite" } else { "element" };
+        out.elements.push(ElementIssue {
+            element: pos, component: 0, repetition: 0, reference: reference.clone(), code: "1", value: None,
+            message: format!("required {what} {name} ({reference}) is missing"),
+        });
+    }
+    for slot in &spec.elements[..present.min(defined)] {
         let pos = slot.seq() as usize;
         let value = seg.element(pos);
         if value.is_empty() {
@@ -167,6 +180,9 @@ fn check_simple(e: &ElementSpec, pos: usize, comp: u8, rep: u16, v: &[u8], comp_
         }
         return;
     }
+    if is_clean(e, v, if simple { comp_sep } else { 0 }) {
+        return;
+    }
     if simple && comp_sep != 0 && v.contains(&comp_sep) {
         out.push(issue(e, pos, comp, rep, "6", v, format!("{} is a simple element but holds a component separator", e.name)));
         return;
@@ -198,6 +214,23 @@ fn check_simple(e: &ElementSpec, pos: usize, comp: u8, rep: u16, v: &[u8], comp_
     if let Some(p) = e.pattern.filter(|p| !p.found_in(v)) {
         out.push(issue(e, pos, comp, rep, "7", v, format!("{} does not match the guide's pattern {p:?}", e.name)));
     }
+}
+
+/// The common case in one pass: a used, well-formed value of the right length and code.
+/// Anything else goes through the detailed checks, which say what is wrong.
+#[inline]
+fn is_clean(e: &ElementSpec, v: &[u8], comp_sep: u8) -> bool {
+    if e.usage == Usage::NotUsed || e.pattern.is_some() {
+        return false;
+    }
+    let typed = match e.data_type {
+        DataType::AN | DataType::ID => {
+            v.len() >= e.min as usize && v.len() <= e.max as usize && v.last() != Some(&b' ') && v.iter().all(|&b| EXTENDED[b as usize] && b != comp_sep)
+        }
+        DataType::N(_) => v.len() >= e.min as usize && v.len() <= e.max as usize && v.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    typed && (e.codes.is_empty() || e.external.is_some() || e.codes.contains(v))
 }
 
 /// Checks a value against its X12 type; returns the IK403 code and a description.

@@ -85,14 +85,18 @@ impl<'s> Walker<'s> {
 
     fn scan(&mut self, lp: NodeId, from_pos: u32, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
         let spec = self.spec;
-        let children = &spec.node(lp).as_loop()?.children;
-        for &child in children.iter().filter(|&&c| spec.node(c).pos >= from_pos) {
-            let node = spec.node(child);
-            if node.as_segment().is_some() {
-                if matches(spec, child, seg) {
+        let key = seg.id_key();
+        let children = &spec.node(lp).as_loop()?.summary;
+        // Children are in position order: start at the first one at or after `from_pos`.
+        let start = children.partition_point(|c| c.pos < from_pos);
+        for c in &children[start..] {
+            let child = c.node;
+            if !c.is_loop {
+                if c.id_key == key && matches(spec, child, seg) {
                     if self.loop_matches(lp, seg) {
                         return self.enter(lp, seg, out);
                     }
+                    let node = spec.node(child);
                     let n = self.bump(child);
                     if node.usage == Usage::NotUsed {
                         out.push(WalkIssue::NotUsed { node: child });
@@ -103,8 +107,13 @@ impl<'s> Walker<'s> {
                     self.flush(Some(node.pos), out);
                     return Some(child);
                 }
-                if node.usage == Usage::Required && self.count(child) < 1 {
+                if c.required && self.count(child) < 1 {
                     self.pending.push((child, false));
+                }
+            } else if c.id_key != 0 && c.id_key != key {
+                // Cannot open here; a required loop not yet seen is passed over.
+                if c.required && self.count(child) < 1 && let Some(first) = spec.first_child(child) {
+                    self.pending.push((first, true));
                 }
             } else if self.loop_matches(child, seg) {
                 return self.enter(child, seg, out);
@@ -139,9 +148,7 @@ impl<'s> Walker<'s> {
                 out.push(WalkIssue::NotUsed { node: first });
             } else {
                 if let Some(l) = node.as_loop() {
-                    for &s in &l.reset_slots {
-                        self.counts[s as usize] = 0;
-                    }
+                    self.counts[l.reset_slots.start as usize..l.reset_slots.end as usize].fill(0);
                 }
                 if self.bump(lp) > node.max {
                     out.push(WalkIssue::LoopMax { node: lp });
@@ -168,6 +175,7 @@ impl<'s> Walker<'s> {
     }
 }
 
+#[inline]
 /// Does the data segment match a guide segment: same ID and, when the guide qualifies it, a
 /// listed code in the qualifying element?
 pub fn matches(spec: &Spec, node: NodeId, seg: &Segment<'_>) -> bool {
