@@ -399,7 +399,9 @@ impl Validator {
         } else if !self.st02_seen.insert(st02.clone()) {
             err(&mut report, "23", format!("transaction set control number {st02} is used twice in this group"));
         }
-        let version = if st03.is_empty() { gs08.as_str() } else { st03.as_str() };
+        // GS08 names the guide for the whole group; ST03 must repeat it (checked below). Only when
+        // GS08 names no guide for this set is ST03 tried.
+        let version = if spec_for(&st01, &gs08).is_some() || st03.is_empty() { gs08.as_str() } else { st03.as_str() };
         let spec: Option<&'static Spec> = spec_for(&st01, version);
         if spec.is_none() && group_ok && report.errors.is_empty() {
             err(&mut report, "I6", format!("implementation guide {version:?} for transaction set {st01} is not supported"));

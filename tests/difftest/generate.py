@@ -545,7 +545,8 @@ def member_834(c: Ctx, rel: str, sub_id: str, group: str, maint: str, eff: str, 
     segs += [["NM1", "IL", "1", p["last"], p["first"], p["middle"], "", "", "34", f.ssn()]]
     if is_sub:
         segs += [["PER", "IP", "", "HP", f.phone()], ["N3", street], ["N4", city, st, zip9]]
-    dmg = ["DMG", "D8", f.dob(1960, 2000) if is_sub else f.dob(2005, 2021), p["sex"]]
+    adult = is_sub or rel == "01"  # subscriber or spouse
+    dmg = ["DMG", "D8", f.dob(1960, 2000) if adult else f.dob(2005, 2021), p["sex"]]
     if is_sub:
         dmg.append("M")  # marital status
         if race:
@@ -1600,7 +1601,7 @@ CATEGORIES: list[tuple[str, Callable[[Doc, MCtx], str], int, tuple[str, ...]]] =
 
 # Interchange-level faults: pyx12 only reports them in a TA1, which it writes only
 # when ISA14 = 1, so apply these to bases that request a TA1.
-NEEDS_TA1 = {"iea02_mismatch", "dup_isa13", "isa15_invalid", "isa09_bad_date", "iea01_count"}
+NEEDS_TA1 = {"iea02_mismatch", "dup_isa13", "isa15_invalid", "isa09_bad_date", "iea01_count", "trailer_missing"}
 
 
 # ---------------------------------------------------------------------------

@@ -208,7 +208,9 @@ fn check_simple(e: &ElementSpec, pos: usize, comp: u8, rep: u16, v: &[u8], comp_
     if !e.codes.is_empty() && e.external.is_none() && !e.codes.contains(v) {
         out.push(issue(e, pos, comp, rep, "7", v, format!("{:?} is not a valid code for {} ({})", lossy(v), e.name, e.data_ele)));
     }
-    if let Some((code, what)) = type_error(e.data_type, v) {
+    // A date or time of the wrong length is reported as such (IK403 4/5), not again as invalid.
+    let length_ok = (e.min as usize..=e.max as usize).contains(&measured);
+    if let Some((code, what)) = type_error(e.data_type, v).filter(|_| length_ok || !matches!(e.data_type, DataType::DT | DataType::TM)) {
         out.push(issue(e, pos, comp, rep, code, v, format!("{} {what}: {:?}", e.name, lossy(v))));
     }
     if let Some(p) = e.pattern.filter(|p| !p.found_in(v)) {
