@@ -2,14 +2,24 @@
 //! 10,000-claim 837P (one core), against a baseline run in the same invocation: splitting the
 //! same bytes into segments only (the floor any validator pays).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hts_gateway::x12::lexer::{Lexer, Step};
-use hts_gateway::x12::sample::{write_837p, Sample837};
+use hts_gateway::x12::sample::{Sample837, write_837p};
 use hts_gateway::x12::validate;
 
 fn file(claims: usize) -> Vec<u8> {
     let mut buf = Vec::new();
-    write_837p(Sample837 { claims, claims_per_set: 5000, sets_per_interchange: 100 }, &mut buf).expect("in-memory write");
+    write_837p(
+        Sample837 {
+            claims,
+            claims_per_set: 5000,
+            sets_per_interchange: 100,
+        },
+        &mut buf,
+    )
+    .expect("in-memory write");
     buf
 }
 
@@ -30,11 +40,20 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("837P_10000_claims");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
     g.sample_size(20);
-    g.bench_with_input(BenchmarkId::new("baseline_segment_split", bytes.len()), &bytes, |b, x| b.iter(|| lex_only(x)));
-    g.bench_with_input(BenchmarkId::new("full_validation", bytes.len()), &bytes, |b, x| b.iter(|| validate(x)));
+    g.bench_with_input(
+        BenchmarkId::new("baseline_segment_split", bytes.len()),
+        &bytes,
+        |b, x| b.iter(|| lex_only(x)),
+    );
+    g.bench_with_input(
+        BenchmarkId::new("full_validation", bytes.len()),
+        &bytes,
+        |b, x| b.iter(|| validate(x)),
+    );
     g.finish();
     if let Ok(dir) = std::env::var("HTS_BENCH_OUT") {
-        std::fs::write(std::path::Path::new(&dir).join("837P_10000.x12"), &bytes).expect("writable HTS_BENCH_OUT");
+        std::fs::write(std::path::Path::new(&dir).join("837P_10000.x12"), &bytes)
+            .expect("writable HTS_BENCH_OUT");
     }
 }
 

@@ -1,4 +1,8 @@
-//! Prints the one-line verdict summary the corpus test records, for each file given.
+//! Prints the one-line verdict summary the corpus test records, for each file given:
+//! `cargo run --example summary -- FILE...`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a developer tool: fail loudly
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

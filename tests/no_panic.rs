@@ -1,15 +1,23 @@
 //! The engine never panics or hangs, whatever the bytes. (The fuzz target in fuzz/ explores the
 //! same property with coverage guidance; see README.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
-use hts_gateway::x12::ack::{write_acknowledgment, AckControl};
+use hts_gateway::x12::ack::{AckControl, write_acknowledgment};
 use hts_gateway::x12::{validate, validate_reader};
 use proptest::prelude::*;
 
 fn exercise(bytes: &[u8]) {
     let r = validate(bytes);
-    let ctl = AckControl { interchange_control: 1, group_control: 1, date: "20260101".into(), time: "0000".into(), line_breaks: false };
+    let ctl = AckControl {
+        interchange_control: 1,
+        group_control: 1,
+        date: "20260101".into(),
+        time: "0000".into(),
+        line_breaks: false,
+    };
     for ic in &r.interchanges {
         if let Some(ack) = write_acknowledgment(ic, &ctl) {
             // Whatever we received, what we send back is well-formed X12.
@@ -22,7 +30,10 @@ fn exercise(bytes: &[u8]) {
 }
 
 fn seeds() -> Vec<Vec<u8>> {
-    ["837P_two_claims.x12", "271_active_with_pcp.x12"].iter().map(|f| common::fixture(f).into_bytes()).collect()
+    ["837P_two_claims.x12", "271_active_with_pcp.x12"]
+        .iter()
+        .map(|f| common::fixture(f).into_bytes())
+        .collect()
 }
 
 proptest! {

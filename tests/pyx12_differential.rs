@@ -5,12 +5,14 @@
 //! Needs a Python with pyx12==4.0.0: the test command (scripts/test) creates one and passes it in
 //! HTS_PYX12_PYTHON. Without it the test says it is skipped.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hts_gateway::x12::ack::{write_acknowledgment, AckControl};
+use hts_gateway::x12::ack::{AckControl, write_acknowledgment};
 use hts_gateway::x12::validate;
 
 fn python() -> Option<PathBuf> {
@@ -18,8 +20,17 @@ fn python() -> Option<PathBuf> {
 }
 
 fn run(py: &Path, args: &[&str]) {
-    let out = Command::new(py).args(args).current_dir(common::root().join("tests/difftest")).output().expect("python runs");
-    assert!(out.status.success(), "{args:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(py)
+        .args(args)
+        .current_dir(common::root().join("tests/difftest"))
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Adds the public 837P/837I/834 samples to the set (with the errata versions HIPAA did not adopt
@@ -31,15 +42,30 @@ fn add_corpus(dir: &Path) {
         return;
     };
     let path = dir.join("manifest.json");
-    let mut manifest: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let mut names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut manifest: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
-    for name in names.iter().filter(|n| n.contains("_837") || n.contains("_834")) {
+    for name in names
+        .iter()
+        .filter(|n| n.contains("_837") || n.contains("_834"))
+    {
         let text = std::fs::read(corpus.join(name)).unwrap();
-        let text = String::from_utf8_lossy(&text).replace("005010X222A2", "005010X222A1").replace("005010X223A3", "005010X223A2");
+        let text = String::from_utf8_lossy(&text)
+            .replace("005010X222A2", "005010X222A1")
+            .replace("005010X223A3", "005010X223A2");
         let file = format!("corpus_{name}");
         std::fs::write(dir.join(&file), text).unwrap();
-        let txn = if name.contains("837P") { "837P" } else if name.contains("837I") { "837I" } else { "834" };
+        let txn = if name.contains("837P") {
+            "837P"
+        } else if name.contains("837I") {
+            "837I"
+        } else {
+            "834"
+        };
         manifest.push(serde_json::json!({"file": file, "txn": txn, "category": "corpus", "detail": "public sample", "base": file}));
     }
     std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
@@ -48,7 +74,9 @@ fn add_corpus(dir: &Path) {
 #[test]
 fn agrees_with_pyx12() {
     let Some(py) = python() else {
-        eprintln!("SKIPPED: HTS_PYX12_PYTHON is not set (scripts/test sets it); the pyx12 differential test did not run");
+        eprintln!(
+            "SKIPPED: HTS_PYX12_PYTHON is not set (scripts/test sets it); the pyx12 differential test did not run"
+        );
         return;
     };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("difftest");
@@ -61,15 +89,27 @@ fn agrees_with_pyx12() {
     run(&py, &["pyx12_verdicts.py", d]);
 
     // Our side: acknowledgements as we would send them, and per-set verdicts.
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     let ours = dir.join("ours");
     std::fs::create_dir_all(&ours).unwrap();
-    let ctl = AckControl { interchange_control: 1, group_control: 1, date: "20261121".into(), time: "1200".into(), line_breaks: true };
+    let ctl = AckControl {
+        interchange_control: 1,
+        group_control: 1,
+        date: "20261121".into(),
+        time: "1200".into(),
+        line_breaks: true,
+    };
     let mut verdicts = serde_json::Map::new();
     for entry in manifest.as_array().unwrap() {
         let file = entry["file"].as_str().unwrap();
         let report = validate(&std::fs::read(dir.join(file)).unwrap());
-        let ack: Vec<u8> = report.interchanges.iter().filter_map(|ic| write_acknowledgment(ic, &ctl)).flatten().collect();
+        let ack: Vec<u8> = report
+            .interchanges
+            .iter()
+            .filter_map(|ic| write_acknowledgment(ic, &ctl))
+            .flatten()
+            .collect();
         std::fs::write(ours.join(format!("{file}.ack")), ack).unwrap();
         let interchanges: Vec<serde_json::Value> = report
             .interchanges
@@ -91,10 +131,22 @@ fn agrees_with_pyx12() {
             "interchanges": interchanges,
         }));
     }
-    std::fs::write(dir.join("ours.json"), serde_json::to_vec_pretty(&verdicts).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("ours.json"),
+        serde_json::to_vec_pretty(&verdicts).unwrap(),
+    )
+    .unwrap();
 
-    let out = Command::new(&py).args(["compare.py", d]).current_dir(common::root().join("tests/difftest")).output().expect("python runs");
+    let out = Command::new(&py)
+        .args(["compare.py", d])
+        .current_dir(common::root().join("tests/difftest"))
+        .output()
+        .expect("python runs");
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}");
-    assert!(out.status.success(), "disagreements with pyx12 not explained:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "disagreements with pyx12 not explained:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "hts-gateway", version, about = "HIPAA X12 5010 gateway for CAQH CORE connectivity")]
+#[command(
+    name = "hts-gateway",
+    version,
+    about = "HIPAA X12 5010 gateway for CAQH CORE connectivity"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::x12::ack::{write_acknowledgment, AckControl};
+use crate::x12::ack::{AckControl, write_acknowledgment};
 use crate::x12::report::{Report, Severity};
 use crate::x12::validate_reader;
 
@@ -47,9 +47,22 @@ pub enum X12Command {
 
 pub fn run(cmd: X12Command) -> ExitCode {
     match cmd {
-        X12Command::Validate { files, json, ack_out, control_number } => validate(&files, json, ack_out.as_deref(), control_number),
-        X12Command::Sample { claims, claims_per_set, sets_per_interchange } => {
-            let shape = crate::x12::sample::Sample837 { claims, claims_per_set, sets_per_interchange };
+        X12Command::Validate {
+            files,
+            json,
+            ack_out,
+            control_number,
+        } => validate(&files, json, ack_out.as_deref(), control_number),
+        X12Command::Sample {
+            claims,
+            claims_per_set,
+            sets_per_interchange,
+        } => {
+            let shape = crate::x12::sample::Sample837 {
+                claims,
+                claims_per_set,
+                sets_per_interchange,
+            };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             match crate::x12::sample::write_837p(shape, &mut out).and_then(|()| out.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -91,12 +104,24 @@ fn validate(files: &[PathBuf], json: bool, ack_out: Option<&Path>, mut control: 
         if let Some(dir) = ack_out {
             let (date, time) = now_ccyymmdd_hhmm();
             for (i, ic) in report.interchanges.iter().enumerate() {
-                let ctl = AckControl { interchange_control: control, group_control: control, date: date.clone(), time: time.clone(), line_breaks: true };
-                let Some(bytes) = write_acknowledgment(ic, &ctl) else { continue };
+                let ctl = AckControl {
+                    interchange_control: control,
+                    group_control: control,
+                    date: date.clone(),
+                    time: time.clone(),
+                    line_breaks: true,
+                };
+                let Some(bytes) = write_acknowledgment(ic, &ctl) else {
+                    continue;
+                };
                 control = control.wrapping_add(1);
-                let name = path.file_name().map_or("input".into(), |n| n.to_string_lossy().into_owned());
+                let name = path
+                    .file_name()
+                    .map_or("input".into(), |n| n.to_string_lossy().into_owned());
                 let target = dir.join(format!("{name}.{}.ack.x12", i + 1));
-                if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&target, bytes)) {
+                if let Err(e) =
+                    std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&target, bytes))
+                {
                     eprintln!("{}: cannot write: {e}", target.display());
                     return ExitCode::from(2);
                 }
@@ -110,9 +135,18 @@ fn validate(files: &[PathBuf], json: bool, ack_out: Option<&Path>, mut control: 
 pub fn human(path: &Path, r: &Report) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let _ = writeln!(s, "{}: {}", path.display(), if r.accepted() { "ACCEPTED" } else { "REJECTED" });
+    let _ = writeln!(
+        s,
+        "{}: {}",
+        path.display(),
+        if r.accepted() { "ACCEPTED" } else { "REJECTED" }
+    );
     for n in &r.notes {
-        let level = if n.severity == Severity::Error { "error" } else { "warning" };
+        let level = if n.severity == Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
         let _ = writeln!(s, "  {level} at byte {}: {}", n.offset, n.message);
     }
     for ic in &r.interchanges {
@@ -120,7 +154,11 @@ pub fn human(path: &Path, r: &Report) -> String {
         let _ = writeln!(
             s,
             "  interchange {} from {}/{} to {}/{}{}: TA1 {ack} {note}",
-            ic.control_number(), ic.isa(5), ic.isa(6).trim(), ic.isa(7), ic.isa(8).trim(),
+            ic.control_number(),
+            ic.isa(5),
+            ic.isa(6).trim(),
+            ic.isa(7),
+            ic.isa(8).trim(),
             if ic.is_test() { " (test)" } else { "" }
         );
         for e in &ic.errors {
@@ -130,20 +168,50 @@ pub fn human(path: &Path, r: &Report) -> String {
             let _ = writeln!(s, "    warning: {w}");
         }
         for g in &ic.groups {
-            let _ = writeln!(s, "    group {} {} ({}): AK9 {} {}/{} sets accepted", g.gs(1), g.gs(6), g.gs(8), g.ack_code(), g.accepted_sets(), g.sets.len());
+            let _ = writeln!(
+                s,
+                "    group {} {} ({}): AK9 {} {}/{} sets accepted",
+                g.gs(1),
+                g.gs(6),
+                g.gs(8),
+                g.ack_code(),
+                g.accepted_sets(),
+                g.sets.len()
+            );
             for e in &g.errors {
                 let _ = writeln!(s, "      error AK9 {}: {}", e.code, e.message);
             }
             for set in &g.sets {
-                let verdict = if set.accepted() { "accepted".to_string() } else { format!("rejected (IK5 R {})", set.ik5_codes().join(" ")) };
-                let _ = writeln!(s, "      set {} {} ({}): {verdict}", set.st01, set.st02, set.guide.as_deref().unwrap_or("no guide"));
+                let verdict = if set.accepted() {
+                    "accepted".to_string()
+                } else {
+                    format!("rejected (IK5 R {})", set.ik5_codes().join(" "))
+                };
+                let _ = writeln!(
+                    s,
+                    "      set {} {} ({}): {verdict}",
+                    set.st01,
+                    set.st02,
+                    set.guide.as_deref().unwrap_or("no guide")
+                );
                 for e in &set.errors {
                     let _ = writeln!(s, "        error IK5 {}: {}", e.code, e.message);
                 }
                 for seg in &set.segments {
-                    let _ = writeln!(s, "        IK3 {} at segment {} (loop {}) code {}: {}", seg.segment, seg.position, seg.loop_id, seg.code, seg.message);
+                    let _ = writeln!(
+                        s,
+                        "        IK3 {} at segment {} (loop {}) code {}: {}",
+                        seg.segment, seg.position, seg.loop_id, seg.code, seg.message
+                    );
                     for e in &seg.elements {
-                        let _ = writeln!(s, "          IK4 {} ({}) code {}: {}", e.position_text(), e.reference, e.code, e.message);
+                        let _ = writeln!(
+                            s,
+                            "          IK4 {} ({}) code {}: {}",
+                            e.position_text(),
+                            e.reference,
+                            e.code,
+                            e.message
+                        );
                     }
                 }
                 if set.more_issues > 0 {
@@ -157,7 +225,9 @@ pub fn human(path: &Path, r: &Report) -> String {
 
 /// Today's date and time in UTC as CCYYMMDD and HHMM.
 fn now_ccyymmdd_hhmm() -> (String, String) {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -169,5 +239,8 @@ fn now_ccyymmdd_hhmm() -> (String, String) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (format!("{y:04}{m:02}{d:02}"), format!("{:02}{:02}", rem / 3600, rem % 3600 / 60))
+    (
+        format!("{y:04}{m:02}{d:02}"),
+        format!("{:02}{:02}", rem / 3600, rem % 3600 / 60),
+    )
 }

@@ -4,8 +4,9 @@
 pub const ISA_LEN: usize = 106;
 
 /// Byte offsets of the 16 element separators in a fixed-width ISA.
-const ISA_SEPARATOR_OFFSETS: [usize; 16] =
-    [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
+const ISA_SEPARATOR_OFFSETS: [usize; 16] = [
+    3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103,
+];
 
 /// Widths of ISA01..ISA16 in a conforming 00501 ISA.
 pub const ISA_FIELD_WIDTHS: [usize; 16] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1];
@@ -23,7 +24,12 @@ pub struct Delimiters {
 
 impl Default for Delimiters {
     fn default() -> Self {
-        Self { element: b'*', repetition: Some(b'^'), component: b':', segment: b'~' }
+        Self {
+            element: b'*',
+            repetition: Some(b'^'),
+            component: b':',
+            segment: b'~',
+        }
     }
 }
 
@@ -59,7 +65,9 @@ pub fn read_isa(bytes: &[u8]) -> Result<IsaLayout, IsaError> {
     }
     let element = bytes[3];
     if bytes.len() >= ISA_LEN && ISA_SEPARATOR_OFFSETS.iter().all(|&o| bytes[o] == element) {
-        return Ok(layout(element, bytes[82], bytes[104], bytes[105], ISA_LEN, true));
+        return Ok(layout(
+            element, bytes[82], bytes[104], bytes[105], ISA_LEN, true,
+        ));
     }
     // Split on the element separator: the 16th separator precedes ISA16, whose single byte
     // is followed by the segment terminator.
@@ -80,17 +88,40 @@ pub fn read_isa(bytes: &[u8]) -> Result<IsaLayout, IsaError> {
             return Err(IsaError::Malformed);
         }
     }
-    Err(if bytes.len() < ISA_LEN { IsaError::Truncated } else { IsaError::Malformed })
+    Err(if bytes.len() < ISA_LEN {
+        IsaError::Truncated
+    } else {
+        IsaError::Malformed
+    })
 }
 
 fn isa11_by_split(bytes: &[u8], element: u8) -> Option<u8> {
-    bytes.split(|&b| b == element).nth(11).and_then(|f| f.first().copied())
+    bytes
+        .split(|&b| b == element)
+        .nth(11)
+        .and_then(|f| f.first().copied())
 }
 
-fn layout(element: u8, isa11: u8, component: u8, segment: u8, len: usize, fixed: bool) -> IsaLayout {
-    let repetition = if isa11.is_ascii_alphanumeric() || isa11 == b' ' { None } else { Some(isa11) };
+fn layout(
+    element: u8,
+    isa11: u8,
+    component: u8,
+    segment: u8,
+    len: usize,
+    fixed: bool,
+) -> IsaLayout {
+    let repetition = if isa11.is_ascii_alphanumeric() || isa11 == b' ' {
+        None
+    } else {
+        Some(isa11)
+    };
     IsaLayout {
-        delimiters: Delimiters { element, repetition, component, segment },
+        delimiters: Delimiters {
+            element,
+            repetition,
+            component,
+            segment,
+        },
         len,
         fixed_width: fixed,
         isa11,

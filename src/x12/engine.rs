@@ -8,22 +8,32 @@ use super::delimiters::ISA_FIELD_WIDTHS;
 use super::lexer::Lexeme;
 use super::report::*;
 use super::segment::Segment;
-use super::spec::{spec_for, Spec};
-use super::validate::element::{check_segment, is_date, is_time, SegmentCheck};
+use super::spec::{Spec, spec_for};
+use super::validate::element::{SegmentCheck, check_segment, is_date, is_time};
 use super::validate::rules::{RuleIssue, Rules};
 use super::validate::walker::{WalkIssue, Walker};
 
 /// TA105 code for a bad ISA01..ISA16.
-const ISA_FIELD_CODES: [&str; 16] =
-    ["010", "011", "012", "013", "005", "006", "007", "008", "014", "015", "016", "017", "018", "019", "020", "027"];
+const ISA_FIELD_CODES: [&str; 16] = [
+    "010", "011", "012", "013", "005", "006", "007", "008", "014", "015", "016", "017", "018",
+    "019", "020", "027",
+];
 
 /// Interchange ID qualifiers allowed in ISA05/ISA07.
 const ID_QUALIFIERS: &[&str] = &["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"];
 
 /// GS01 for each transaction set (ST01).
 const FUNCTIONAL_GROUPS: &[(&str, &str)] = &[
-    ("270", "HS"), ("271", "HB"), ("276", "HR"), ("277", "HN"), ("820", "RA"),
-    ("834", "BE"), ("835", "HP"), ("837", "HC"), ("999", "FA"), ("997", "FA"),
+    ("270", "HS"),
+    ("271", "HB"),
+    ("276", "HR"),
+    ("277", "HN"),
+    ("820", "RA"),
+    ("834", "BE"),
+    ("835", "HP"),
+    ("837", "HC"),
+    ("999", "FA"),
+    ("997", "FA"),
 ];
 
 struct SetState {
@@ -54,7 +64,9 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Validator").field("interchanges", &self.report.interchanges.len()).finish_non_exhaustive()
+        f.debug_struct("Validator")
+            .field("interchanges", &self.report.interchanges.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -77,20 +89,37 @@ impl Validator {
             Lexeme::Isa { seg, layout } => self.isa(&seg, layout, offset),
             Lexeme::Segment(seg) => self.segment(&seg, offset),
             Lexeme::Unterminated(seg) => {
-                self.warn(offset, format!("the last segment ({}) has no segment terminator", seg.id_str()));
+                self.warn(
+                    offset,
+                    format!(
+                        "the last segment ({}) has no segment terminator",
+                        seg.id_str()
+                    ),
+                );
                 self.segment(&seg, offset);
             }
-            Lexeme::ByteOrderMark => self.note(offset, Severity::Warning, "a UTF-8 byte-order mark precedes the ISA; it was ignored".into()),
+            Lexeme::ByteOrderMark => self.note(
+                offset,
+                Severity::Warning,
+                "a UTF-8 byte-order mark precedes the ISA; it was ignored".into(),
+            ),
             Lexeme::Indentation => {
                 if let Some(i) = &mut self.interchange
-                    && !i.warnings.iter().any(|w| w.starts_with("segments are indented"))
+                    && !i
+                        .warnings
+                        .iter()
+                        .any(|w| w.starts_with("segments are indented"))
                 {
-                    i.warnings.push("segments are indented with spaces or tabs; the blanks were ignored".into());
+                    i.warnings.push(
+                        "segments are indented with spaces or tabs; the blanks were ignored".into(),
+                    );
                 }
             }
             Lexeme::Junk { len } if len > 0 => {
                 // Long runs arrive in pieces when streaming: report them as one.
-                if self.junk_end == offset && let Some(n) = self.report.notes.last_mut() {
+                if self.junk_end == offset
+                    && let Some(n) = self.report.notes.last_mut()
+                {
                     self.junk_len += len as u64;
                     n.message = junk_message(self.junk_len);
                 } else {
@@ -104,21 +133,41 @@ impl Validator {
                 self.close_interchange(offset, true);
                 self.note(offset, Severity::Error, format!("an ISA segment whose delimiters cannot be read ({e:?}): the ISA must be 106 characters with a fixed-width layout"));
             }
-            Lexeme::Oversized => self.envelope_error("024", format!("a segment at byte {offset} is longer than {} bytes", super::lexer::MAX_SEGMENT_LEN)),
+            Lexeme::Oversized => self.envelope_error(
+                "024",
+                format!(
+                    "a segment at byte {offset} is longer than {} bytes",
+                    super::lexer::MAX_SEGMENT_LEN
+                ),
+            ),
         }
     }
 
     /// Ends the payload: open envelopes are reported as missing their trailers.
     pub fn finish(mut self) -> Report {
         self.close_interchange(0, true);
-        if self.report.interchanges.is_empty() && self.report.notes.iter().all(|n| n.severity != Severity::Error) {
-            self.note(0, Severity::Error, "no interchange found: X12 data starts with an ISA segment".into());
+        if self.report.interchanges.is_empty()
+            && self
+                .report
+                .notes
+                .iter()
+                .all(|n| n.severity != Severity::Error)
+        {
+            self.note(
+                0,
+                Severity::Error,
+                "no interchange found: X12 data starts with an ISA segment".into(),
+            );
         }
         self.report
     }
 
     fn note(&mut self, offset: u64, severity: Severity, message: String) {
-        self.report.notes.push(Note { offset, severity, message });
+        self.report.notes.push(Note {
+            offset,
+            severity,
+            message,
+        });
     }
 
     fn warn(&mut self, offset: u64, message: String) {
@@ -153,29 +202,67 @@ impl Validator {
         self.close_interchange(offset, true);
         let isa: Vec<String> = (1..=16).map(|n| text(seg.element(n))).collect();
         let mut errors = Vec::new();
-        let mut err = |code: &'static str, message: String| errors.push(EnvelopeError { code, message });
+        let mut err =
+            |code: &'static str, message: String| errors.push(EnvelopeError { code, message });
         let d = layout.delimiters;
         if d.segment.is_ascii_alphanumeric() {
-            err("004", format!("segment terminator {:?} is a letter or digit", d.segment as char));
+            err(
+                "004",
+                format!(
+                    "segment terminator {:?} is a letter or digit",
+                    d.segment as char
+                ),
+            );
         }
         if d.element.is_ascii_alphanumeric() || d.element == d.segment {
-            err("026", format!("data element separator {:?} is invalid or equals the segment terminator", d.element as char));
+            err(
+                "026",
+                format!(
+                    "data element separator {:?} is invalid or equals the segment terminator",
+                    d.element as char
+                ),
+            );
         }
-        if d.component.is_ascii_alphanumeric() || d.component == d.element || d.component == d.segment {
-            err("027", format!("component separator (ISA16) {:?} is a letter or digit or collides with another delimiter", d.component as char));
+        if d.component.is_ascii_alphanumeric()
+            || d.component == d.element
+            || d.component == d.segment
+        {
+            err(
+                "027",
+                format!(
+                    "component separator (ISA16) {:?} is a letter or digit or collides with another delimiter",
+                    d.component as char
+                ),
+            );
         }
         if let Some(r) = d.repetition
             && (r == d.element || r == d.component || r == d.segment)
         {
-            err("027", format!("repetition separator (ISA11) {:?} collides with another delimiter", r as char));
+            err(
+                "027",
+                format!(
+                    "repetition separator (ISA11) {:?} collides with another delimiter",
+                    r as char
+                ),
+            );
         }
         if seg.len() != 16 {
-            err("022", format!("the ISA has {} elements, 16 are required", seg.len()));
+            err(
+                "022",
+                format!("the ISA has {} elements, 16 are required", seg.len()),
+            );
         }
         for (i, f) in isa.iter().enumerate() {
             let len = seg.element(i + 1).len();
             if len != ISA_FIELD_WIDTHS[i] {
-                err(ISA_FIELD_CODES[i], format!("ISA{:02} must be exactly {} characters (space-padded), found {len} ({f:?})", i + 1, ISA_FIELD_WIDTHS[i]));
+                err(
+                    ISA_FIELD_CODES[i],
+                    format!(
+                        "ISA{:02} must be exactly {} characters (space-padded), found {len} ({f:?})",
+                        i + 1,
+                        ISA_FIELD_WIDTHS[i]
+                    ),
+                );
             }
         }
         let f = |n: usize| isa[n - 1].as_str();
@@ -187,7 +274,14 @@ impl Validator {
         }
         for (n, code) in [(5, "005"), (7, "007")] {
             if !ID_QUALIFIERS.contains(&f(n)) {
-                err(code, format!("ISA{n:02} {:?} is not an interchange ID qualifier ({})", f(n), ID_QUALIFIERS.join(" ")));
+                err(
+                    code,
+                    format!(
+                        "ISA{n:02} {:?} is not an interchange ID qualifier ({})",
+                        f(n),
+                        ID_QUALIFIERS.join(" ")
+                    ),
+                );
             }
         }
         for (n, code) in [(6, "006"), (8, "008")] {
@@ -196,13 +290,19 @@ impl Validator {
             }
         }
         if f(9).len() == 6 && !is_date(f(9).as_bytes()) {
-            err("014", format!("ISA09 {:?} is not a valid YYMMDD date", f(9)));
+            err(
+                "014",
+                format!("ISA09 {:?} is not a valid YYMMDD date", f(9)),
+            );
         }
         if f(10).len() == 4 && !is_time(f(10).as_bytes()) {
             err("015", format!("ISA10 {:?} is not a valid HHMM time", f(10)));
         }
         if f(12) != "00501" {
-            err("017", format!("ISA12 {:?}: only version 00501 is supported", f(12)));
+            err(
+                "017",
+                format!("ISA12 {:?}: only version 00501 is supported", f(12)),
+            );
         }
         if !f(13).bytes().all(|b| b.is_ascii_digit()) {
             err("018", format!("ISA13 {:?} is not a 9-digit number", f(13)));
@@ -211,10 +311,19 @@ impl Validator {
             err("019", format!("ISA14 {:?} is not 0 or 1", f(14)));
         }
         if !["P", "T"].contains(&f(15)) {
-            err("020", format!("ISA15 {:?} is not P (production) or T (test)", f(15)));
+            err(
+                "020",
+                format!("ISA15 {:?} is not P (production) or T (test)", f(15)),
+            );
         }
         if !self.isa13_seen.insert(f(13).to_string()) {
-            err("025", format!("interchange control number {} is used twice in this payload", f(13)));
+            err(
+                "025",
+                format!(
+                    "interchange control number {} is used twice in this payload",
+                    f(13)
+                ),
+            );
         }
         // One report per code, first cause kept.
         let mut seen = HashSet::new();
@@ -225,24 +334,47 @@ impl Validator {
         }
         self.gs06_seen.clear();
         self.content_error_reported = false;
-        self.interchange = Some(InterchangeReport { offset, isa, delimiters: d, errors, warnings, groups: Vec::new() });
+        self.interchange = Some(InterchangeReport {
+            offset,
+            isa,
+            delimiters: d,
+            errors,
+            warnings,
+            groups: Vec::new(),
+        });
     }
 
     fn iea(&mut self, seg: &Segment<'_>) {
-        let Some(ic) = &mut self.interchange else { return };
+        let Some(ic) = &mut self.interchange else {
+            return;
+        };
         let groups = ic.groups.len();
         let open_group = self.group_open;
         if open_group {
             self.close_group(true);
-            self.envelope_error("024", "IEA arrived while a functional group was open (GE missing)".into());
+            self.envelope_error(
+                "024",
+                "IEA arrived while a functional group was open (GE missing)".into(),
+            );
         }
-        let Some(ic) = &mut self.interchange else { return };
+        let Some(ic) = &mut self.interchange else {
+            return;
+        };
         let (count, ctl) = (text(seg.element(1)), text(seg.element(2)));
         if ctl != ic.control_number() {
-            ic.errors.push(EnvelopeError { code: "001", message: format!("IEA02 {ctl:?} does not match ISA13 {:?}", ic.control_number()) });
+            ic.errors.push(EnvelopeError {
+                code: "001",
+                message: format!(
+                    "IEA02 {ctl:?} does not match ISA13 {:?}",
+                    ic.control_number()
+                ),
+            });
         }
         if count.parse::<usize>().ok() != Some(groups) {
-            ic.errors.push(EnvelopeError { code: "021", message: format!("IEA01 says {count:?} functional groups, found {groups}") });
+            ic.errors.push(EnvelopeError {
+                code: "021",
+                message: format!("IEA01 says {count:?} functional groups, found {groups}"),
+            });
         }
         self.close_interchange(0, false);
     }
@@ -256,7 +388,10 @@ impl Validator {
             if self.group_open {
                 self.close_group(true);
             }
-            self.envelope_error("023", "the interchange ends without an IEA segment (truncated file?)".into());
+            self.envelope_error(
+                "023",
+                "the interchange ends without an IEA segment (truncated file?)".into(),
+            );
         }
         if let Some(ic) = self.interchange.take() {
             self.report.interchanges.push(ic);
@@ -274,7 +409,13 @@ impl Validator {
             && seg.element(5).len() == 3
             && seg.element(5).iter().all(u8::is_ascii_digit);
         if !ok {
-            self.envelope_error("024", format!("invalid TA1 segment {:?}: TA1*<ISA13>*<YYMMDD>*<HHMM>*<A|E|R>*<note code>", text(seg.raw())));
+            self.envelope_error(
+                "024",
+                format!(
+                    "invalid TA1 segment {:?}: TA1*<ISA13>*<YYMMDD>*<HHMM>*<A|E|R>*<note code>",
+                    text(seg.raw())
+                ),
+            );
         }
     }
 
@@ -295,21 +436,36 @@ impl Validator {
         // invalid interchange content (TA1 024) rather than a group a 999 could describe.
         let known_group = f(1) == "FA" || super::ack::ACKNOWLEDGEABLE_GROUPS.contains(&f(1));
         if !known_group {
-            content.push(format!("GS01 {:?} is not a functional identifier code", f(1)));
+            content.push(format!(
+                "GS01 {:?} is not a functional identifier code",
+                f(1)
+            ));
         } else if !FUNCTIONAL_GROUPS.iter().any(|(_, g)| *g == f(1)) {
-            errors.push(GroupError { code: "1", message: format!("GS01 {:?} is not a supported functional group", f(1)) });
+            errors.push(GroupError {
+                code: "1",
+                message: format!("GS01 {:?} is not a supported functional group", f(1)),
+            });
         }
         if f(8).is_empty() || f(8).len() > 12 {
             content.push(format!("GS08 {:?} must be 1-12 characters", f(8)));
         }
         if !super::spec::is_supported_version(f(8)) {
-            errors.push(GroupError { code: "2", message: format!("GS08 {:?} is not a supported implementation guide version", f(8)) });
+            errors.push(GroupError {
+                code: "2",
+                message: format!(
+                    "GS08 {:?} is not a supported implementation guide version",
+                    f(8)
+                ),
+            });
         }
         let g6 = f(6);
         if g6.is_empty() || g6.len() > 9 || !g6.bytes().all(|b| b.is_ascii_digit()) {
             content.push(format!("GS06 {g6:?} is not a 1-9 digit number"));
         } else if !self.gs06_seen.insert(g6.to_string()) {
-            errors.push(GroupError { code: "19", message: format!("group control number {g6} is used twice in this interchange") });
+            errors.push(GroupError {
+                code: "19",
+                message: format!("group control number {g6} is used twice in this interchange"),
+            });
         }
         for n in [2, 3] {
             if !(2..=15).contains(&f(n).len()) {
@@ -330,7 +486,12 @@ impl Validator {
         }
         self.st02_seen.clear();
         if let Some(ic) = &mut self.interchange {
-            ic.groups.push(GroupReport { gs, errors, declared_sets: None, sets: Vec::new() });
+            ic.groups.push(GroupReport {
+                gs,
+                errors,
+                declared_sets: None,
+                sets: Vec::new(),
+            });
             self.group_open = true;
         }
     }
@@ -348,10 +509,16 @@ impl Validator {
         let sets = g.sets.len();
         g.declared_sets = count.parse().ok();
         if ctl != g.gs(6) {
-            g.errors.push(GroupError { code: "4", message: format!("GE02 {ctl:?} does not match GS06 {:?}", g.gs(6)) });
+            g.errors.push(GroupError {
+                code: "4",
+                message: format!("GE02 {ctl:?} does not match GS06 {:?}", g.gs(6)),
+            });
         }
         if count.parse::<usize>().ok() != Some(sets) {
-            g.errors.push(GroupError { code: "5", message: format!("GE01 says {count:?} transaction sets, found {sets}") });
+            g.errors.push(GroupError {
+                code: "5",
+                message: format!("GE01 says {count:?} transaction sets, found {sets}"),
+            });
         }
         self.close_group(false);
     }
@@ -383,28 +550,67 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (st01, st02, st03) = (text(seg.element(1)), text(seg.element(2)), text(seg.element(3)));
+        let (st01, st02, st03) = (
+            text(seg.element(1)),
+            text(seg.element(2)),
+            text(seg.element(3)),
+        );
         let Some(g) = self.group() else { return };
         let (gs01, gs08) = (g.gs(1).to_string(), g.gs(8).to_string());
         let group_ok = g.errors.is_empty();
-        let mut report = SetReport { st01: st01.clone(), st02: st02.clone(), st03: st03.clone(), segment_count: 1, ..SetReport::default() };
-        let err = |r: &mut SetReport, code, message: String| r.errors.push(SetError { code, message });
+        let mut report = SetReport {
+            st01: st01.clone(),
+            st02: st02.clone(),
+            st03: st03.clone(),
+            segment_count: 1,
+            ..SetReport::default()
+        };
+        let err =
+            |r: &mut SetReport, code, message: String| r.errors.push(SetError { code, message });
         match FUNCTIONAL_GROUPS.iter().find(|(t, _)| *t == st01) {
-            None => err(&mut report, "1", format!("transaction set {st01:?} is not supported")),
-            Some((_, g)) if *g != gs01 => err(&mut report, "6", format!("transaction set {st01} does not belong in a {gs01:?} group (expected {g})")),
+            None => err(
+                &mut report,
+                "1",
+                format!("transaction set {st01:?} is not supported"),
+            ),
+            Some((_, g)) if *g != gs01 => err(
+                &mut report,
+                "6",
+                format!(
+                    "transaction set {st01} does not belong in a {gs01:?} group (expected {g})"
+                ),
+            ),
             _ => {}
         }
         if !(4..=9).contains(&st02.len()) || st02.bytes().any(|b| !b.is_ascii_alphanumeric()) {
-            err(&mut report, "7", format!("ST02 {st02:?} must be 4-9 characters"));
+            err(
+                &mut report,
+                "7",
+                format!("ST02 {st02:?} must be 4-9 characters"),
+            );
         } else if !self.st02_seen.insert(st02.clone()) {
-            err(&mut report, "23", format!("transaction set control number {st02} is used twice in this group"));
+            err(
+                &mut report,
+                "23",
+                format!("transaction set control number {st02} is used twice in this group"),
+            );
         }
         // GS08 names the guide for the whole group; ST03 must repeat it (checked below). Only when
         // GS08 names no guide for this set is ST03 tried.
-        let version = if spec_for(&st01, &gs08).is_some() || st03.is_empty() { gs08.as_str() } else { st03.as_str() };
+        let version = if spec_for(&st01, &gs08).is_some() || st03.is_empty() {
+            gs08.as_str()
+        } else {
+            st03.as_str()
+        };
         let spec: Option<&'static Spec> = spec_for(&st01, version);
         if spec.is_none() && group_ok && report.errors.is_empty() {
-            err(&mut report, "I6", format!("implementation guide {version:?} for transaction set {st01} is not supported"));
+            err(
+                &mut report,
+                "I6",
+                format!(
+                    "implementation guide {version:?} for transaction set {st01} is not supported"
+                ),
+            );
         }
         report.guide = spec.map(|s| s.version.to_string());
         let mut state = SetState {
@@ -422,10 +628,23 @@ impl Validator {
             check_into(&mut state, spec, st_node, seg, 1);
             if !st03.is_empty() && !gs08.is_empty() && st03 != gs08 {
                 let issue = ElementIssue {
-                    element: 3, component: 0, repetition: 0, reference: "1705".into(), code: "7",
-                    value: Some(st03.clone()), message: format!("ST03 {st03:?} differs from GS08 {gs08:?}"),
+                    element: 3,
+                    component: 0,
+                    repetition: 0,
+                    reference: "1705".into(),
+                    code: "7",
+                    value: Some(st03.clone()),
+                    message: format!("ST03 {st03:?} differs from GS08 {gs08:?}"),
                 };
-                push_segment_issue(&mut state, 1, "ST", "8", "ST", "ST03 must equal GS08".into(), vec![issue]);
+                push_segment_issue(
+                    &mut state,
+                    1,
+                    "ST",
+                    "8",
+                    "ST",
+                    "ST03 must equal GS08".into(),
+                    vec![issue],
+                );
             }
         }
         self.set = Some(state);
@@ -450,7 +669,9 @@ impl Validator {
             state.ls = None;
         }
         state.rule_issues.clear();
-        state.rules.on_segment(seg, position, &mut state.rule_issues);
+        state
+            .rules
+            .on_segment(seg, position, &mut state.rule_issues);
         flush_rule_issues(state);
     }
 
@@ -460,21 +681,35 @@ impl Validator {
             return;
         }
         self.body(seg);
-        let Some(mut state) = self.set.take() else { return };
+        let Some(mut state) = self.set.take() else {
+            return;
+        };
         let (count, ctl) = (text(seg.element(1)), text(seg.element(2)));
         let r = &mut state.report;
         if ctl != r.st02 {
-            r.errors.push(SetError { code: "3", message: format!("SE02 {ctl:?} does not match ST02 {:?}", r.st02) });
+            r.errors.push(SetError {
+                code: "3",
+                message: format!("SE02 {ctl:?} does not match ST02 {:?}", r.st02),
+            });
         }
         if count.parse::<u32>().ok() != Some(r.segment_count) {
-            r.errors.push(SetError { code: "4", message: format!("SE01 says {count:?} segments, counted {} (ST and SE included)", r.segment_count) });
+            r.errors.push(SetError {
+                code: "4",
+                message: format!(
+                    "SE01 says {count:?} segments, counted {} (ST and SE included)",
+                    r.segment_count
+                ),
+            });
         }
         self.close_set(state);
     }
 
     fn close_set_missing_se(&mut self) {
         if let Some(mut state) = self.set.take() {
-            state.report.errors.push(SetError { code: "2", message: "the transaction set ends without an SE segment".into() });
+            state.report.errors.push(SetError {
+                code: "2",
+                message: "the transaction set ends without an SE segment".into(),
+            });
             self.close_set(state);
         }
     }
@@ -491,7 +726,11 @@ impl Validator {
 
     fn segment(&mut self, seg: &Segment<'_>, offset: u64) {
         if self.interchange.is_none() {
-            self.note(offset, Severity::Error, format!("segment {} outside any interchange", seg.id_str()));
+            self.note(
+                offset,
+                Severity::Error,
+                format!("segment {} outside any interchange", seg.id_str()),
+            );
             return;
         }
         match seg.id() {
@@ -510,8 +749,13 @@ impl Validator {
 /// Walks one body segment into the guide and checks its elements.
 fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
     let id = seg.id();
-    let valid_id = (2..=3).contains(&id.len()) && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    let Some(walker) = state.walker.as_mut() else { return };
+    let valid_id = (2..=3).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let Some(walker) = state.walker.as_mut() else {
+        return;
+    };
     let spec = walker.spec();
     let before: &'static str = walker.current_loop_id();
     state.walk.clear();
@@ -531,18 +775,55 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
                 let n = spec.node(node);
                 let lp = spec.parent_loop(node);
                 let msg = if is_loop {
-                    format!("required loop {} ({}) is missing", spec.node(lp).id, spec.node(lp).name)
+                    format!(
+                        "required loop {} ({}) is missing",
+                        spec.node(lp).id,
+                        spec.node(lp).name
+                    )
                 } else {
                     format!("required segment {} ({}) is missing", n.id, n.name)
                 };
-                (n.id.to_string(), "3", spec.loop_id_of(node).to_string(), msg)
+                (
+                    n.id.to_string(),
+                    "3",
+                    spec.loop_id_of(node).to_string(),
+                    msg,
+                )
             }
-            WalkIssue::NotUsed { node } => (seg_id.clone(), "I4", spec.loop_id_of(node).to_string(), format!("{} is marked Not Used here", spec.node(node).name)),
-            WalkIssue::MaxUse { node } => (seg_id.clone(), "5", spec.loop_id_of(node).to_string(), format!("{} occurs more than {} times", spec.node(node).name, spec.node(node).max)),
-            WalkIssue::LoopMax { node } => (seg_id.clone(), "4", spec.node(node).id.to_string(), format!("loop {} occurs more than {} times", spec.node(node).id, spec.node(node).max)),
+            WalkIssue::NotUsed { node } => (
+                seg_id.clone(),
+                "I4",
+                spec.loop_id_of(node).to_string(),
+                format!("{} is marked Not Used here", spec.node(node).name),
+            ),
+            WalkIssue::MaxUse { node } => (
+                seg_id.clone(),
+                "5",
+                spec.loop_id_of(node).to_string(),
+                format!(
+                    "{} occurs more than {} times",
+                    spec.node(node).name,
+                    spec.node(node).max
+                ),
+            ),
+            WalkIssue::LoopMax { node } => (
+                seg_id.clone(),
+                "4",
+                spec.node(node).id.to_string(),
+                format!(
+                    "loop {} occurs more than {} times",
+                    spec.node(node).id,
+                    spec.node(node).max
+                ),
+            ),
             WalkIssue::NotFound => {
                 let (code, msg) = if valid_id {
-                    ("1", format!("segment {seg_id} is not expected here (after loop {before}): unknown, out of order or in the wrong loop"))
+                    (
+                        "1",
+                        format!(
+                            "segment {seg_id} is not expected here (after loop {before}): unknown, out of order or in the wrong loop"
+                        ),
+                    )
                 } else {
                     ("1", format!("{seg_id:?} is not a valid segment ID"))
                 };
@@ -557,8 +838,16 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
     }
 }
 
-fn check_into(state: &mut SetState, spec: &Spec, node: super::spec::NodeId, seg: &Segment<'_>, position: u32) {
-    let Some(seg_spec) = spec.node(node).as_segment() else { return };
+fn check_into(
+    state: &mut SetState,
+    spec: &Spec,
+    node: super::spec::NodeId,
+    seg: &Segment<'_>,
+    position: u32,
+) {
+    let Some(seg_spec) = spec.node(node).as_segment() else {
+        return;
+    };
     let mut check = std::mem::take(&mut state.check);
     check.elements.clear();
     check.syntax_error = false;
@@ -567,10 +856,23 @@ fn check_into(state: &mut SetState, spec: &Spec, node: super::spec::NodeId, seg:
         let message = if check.elements.is_empty() {
             "the segment ends with a data element separator".to_string()
         } else {
-            check.elements.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+            check
+                .elements
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         };
         let loop_id = spec.loop_id_of(node).to_string();
-        push_segment_issue(state, position, &text(seg.id()), "8", &loop_id, message, std::mem::take(&mut check.elements));
+        push_segment_issue(
+            state,
+            position,
+            &text(seg.id()),
+            "8",
+            &loop_id,
+            message,
+            std::mem::take(&mut check.elements),
+        );
     }
     state.check = check;
 }
@@ -579,19 +881,47 @@ fn flush_rule_issues(state: &mut SetState) {
     for r in std::mem::take(&mut state.rule_issues) {
         // A value the guide's tables already rejected needs no second report.
         if let Some(e) = &r.issue
-            && state.report.segments.iter().any(|s| s.position == r.position && s.elements.iter().any(|x| x.element == e.element && x.component == 0))
+            && state.report.segments.iter().any(|s| {
+                s.position == r.position
+                    && s.elements
+                        .iter()
+                        .any(|x| x.element == e.element && x.component == 0)
+            })
         {
             continue;
         }
-        let loop_id = state.walker.as_ref().map_or(String::new(), |w| w.current_loop_id().to_string());
-        push_segment_issue(state, r.position, r.segment, r.code, &loop_id, r.message, r.issue.into_iter().collect());
+        let loop_id = state
+            .walker
+            .as_ref()
+            .map_or(String::new(), |w| w.current_loop_id().to_string());
+        push_segment_issue(
+            state,
+            r.position,
+            r.segment,
+            r.code,
+            &loop_id,
+            r.message,
+            r.issue.into_iter().collect(),
+        );
     }
 }
 
 /// Records a segment issue, merging element issues into an existing IK3 for the same segment.
-fn push_segment_issue(state: &mut SetState, position: u32, segment: &str, code: &'static str, loop_id: &str, message: String, elements: Vec<ElementIssue>) {
+fn push_segment_issue(
+    state: &mut SetState,
+    position: u32,
+    segment: &str,
+    code: &'static str,
+    loop_id: &str,
+    message: String,
+    elements: Vec<ElementIssue>,
+) {
     let r = &mut state.report;
-    if let Some(existing) = r.segments.iter_mut().find(|s| s.position == position && s.segment == segment && s.code == code) {
+    if let Some(existing) = r
+        .segments
+        .iter_mut()
+        .find(|s| s.position == position && s.segment == segment && s.code == code)
+    {
         existing.elements.extend(elements);
         if !existing.message.contains(&message) {
             existing.message.push_str("; ");
@@ -603,7 +933,10 @@ fn push_segment_issue(state: &mut SetState, position: u32, segment: &str, code: 
         r.more_issues += 1;
         return;
     }
-    let business_unit = state.claim.as_ref().map(|c| ("CLM01".to_string(), c.clone()));
+    let business_unit = state
+        .claim
+        .as_ref()
+        .map(|c| ("CLM01".to_string(), c.clone()));
     r.segments.push(SegmentIssue {
         position,
         segment: segment.to_string(),

@@ -3,7 +3,7 @@
 //! The lexer works on a window of the input so the same code serves a payload held in memory
 //! and a stream read in chunks (see [`crate::x12::reader`]).
 
-use super::delimiters::{read_isa, Delimiters, IsaError, IsaLayout, ISA_LEN};
+use super::delimiters::{Delimiters, ISA_LEN, IsaError, IsaLayout, read_isa};
 use super::segment::Segment;
 
 /// Longest segment accepted; longer ones are reported and skipped (no HIPAA segment comes close).
@@ -38,7 +38,11 @@ pub enum Lexeme<'a> {
 #[derive(Debug)]
 pub enum Step<'a> {
     /// A lexeme, found `offset` bytes into the window, and the bytes consumed in all.
-    Item { lexeme: Lexeme<'a>, offset: usize, consumed: usize },
+    Item {
+        lexeme: Lexeme<'a>,
+        offset: usize,
+        consumed: usize,
+    },
     /// More input is needed before anything can be said (never returned at end of input).
     NeedMore,
     /// Nothing left.
@@ -81,14 +85,21 @@ impl Lexer {
         let mut pos = 0;
         while pos < buf.len() && is_blank(buf[pos]) && !self.is_delimiter(buf[pos]) {
             if buf[pos] == b' ' || buf[pos] == b'\t' {
-                let run = buf[pos..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+                let run = buf[pos..]
+                    .iter()
+                    .take_while(|&&b| b == b' ' || b == b'\t')
+                    .count();
                 return item(Lexeme::Indentation, pos, pos + run);
             }
             pos += 1;
         }
         let rest = &buf[pos..];
         if rest.is_empty() {
-            return if eof { if pos > 0 { item_skip(pos) } else { Step::End } } else { need(pos) };
+            return if eof {
+                if pos > 0 { item_skip(pos) } else { Step::End }
+            } else {
+                need(pos)
+            };
         }
         if rest.len() < 3 && !eof && b"ISA".starts_with(rest) {
             return need(pos);
@@ -105,7 +116,13 @@ impl Lexer {
                 }
                 // Keep the last two bytes: they may begin an `ISA` split across windows.
                 let keep = 2;
-                return item(Lexeme::Junk { len: rest.len() - keep }, pos, pos + rest.len() - keep);
+                return item(
+                    Lexeme::Junk {
+                        len: rest.len() - keep,
+                    },
+                    pos,
+                    pos + rest.len() - keep,
+                );
             }
             return item(Lexeme::Junk { len }, pos, pos + len);
         };
@@ -162,7 +179,11 @@ impl Lexer {
             }
             None if eof => {
                 self.skipping = false;
-                if buf.is_empty() { Step::End } else { item_skip(buf.len()) }
+                if buf.is_empty() {
+                    Step::End
+                } else {
+                    item_skip(buf.len())
+                }
             }
             None if buf.is_empty() => Step::NeedMore,
             None => item_skip(buf.len()),
@@ -177,12 +198,20 @@ impl Lexer {
 }
 
 fn item(lexeme: Lexeme<'_>, offset: usize, consumed: usize) -> Step<'_> {
-    Step::Item { lexeme, offset, consumed }
+    Step::Item {
+        lexeme,
+        offset,
+        consumed,
+    }
 }
 
 /// Consumes bytes that carry nothing to report (line breaks, skipped data).
 fn item_skip<'a>(consumed: usize) -> Step<'a> {
-    Step::Item { lexeme: Lexeme::Blank, offset: consumed, consumed }
+    Step::Item {
+        lexeme: Lexeme::Blank,
+        offset: consumed,
+        consumed,
+    }
 }
 
 fn need<'a>(_pos: usize) -> Step<'a> {
@@ -212,7 +241,9 @@ mod tests {
         let mut out = vec![];
         loop {
             match lx.step(&input[pos..], true) {
-                Step::Item { lexeme, consumed, .. } => {
+                Step::Item {
+                    lexeme, consumed, ..
+                } => {
                     pos += consumed;
                     out.push(match lexeme {
                         Lexeme::Isa { .. } => "ISA".to_string(),
@@ -235,14 +266,23 @@ mod tests {
         let input = format!("\u{FEFF}{ISA}\r\n  GS*HC~\r\nIEA*1*000000001");
         assert_eq!(
             lex_all(input.as_bytes()),
-            vec!["ByteOrderMark", "ISA", "Indentation", "GS", "unterminated IEA"]
+            vec![
+                "ByteOrderMark",
+                "ISA",
+                "Indentation",
+                "GS",
+                "unterminated IEA"
+            ]
         );
     }
 
     #[test]
     fn junk_outside_interchange() {
         let input = format!("hello{ISA}IEA*0*000000001~garbage");
-        assert_eq!(lex_all(input.as_bytes()), vec!["Junk { len: 5 }", "ISA", "IEA", "Junk { len: 7 }"]);
+        assert_eq!(
+            lex_all(input.as_bytes()),
+            vec!["Junk { len: 5 }", "ISA", "IEA", "Junk { len: 7 }"]
+        );
     }
 
     #[test]

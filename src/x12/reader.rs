@@ -3,7 +3,7 @@
 use std::io::{self, Read};
 
 use super::engine::Validator;
-use super::lexer::{Lexer, Step, MAX_SEGMENT_LEN};
+use super::lexer::{Lexer, MAX_SEGMENT_LEN, Step};
 use super::report::Report;
 
 /// Validates a whole payload in memory.
@@ -11,14 +11,14 @@ pub fn validate(bytes: &[u8]) -> Report {
     let mut lexer = Lexer::new();
     let mut v = Validator::new();
     let mut pos = 0;
-    loop {
-        match lexer.step(&bytes[pos..], true) {
-            Step::Item { lexeme, offset, consumed } => {
-                v.push(lexeme, (pos + offset) as u64);
-                pos += consumed;
-            }
-            Step::End | Step::NeedMore => break,
-        }
+    while let Step::Item {
+        lexeme,
+        offset,
+        consumed,
+    } = lexer.step(&bytes[pos..], true)
+    {
+        v.push(lexeme, (pos + offset) as u64);
+        pos += consumed;
     }
     v.finish()
 }
@@ -36,7 +36,11 @@ pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
     let mut eof = false;
     loop {
         match lexer.step(&buf[start..end], eof) {
-            Step::Item { lexeme, offset, consumed } => {
+            Step::Item {
+                lexeme,
+                offset,
+                consumed,
+            } => {
                 v.push(lexeme, base + (start + offset) as u64);
                 start += consumed;
             }

@@ -86,7 +86,11 @@ impl ElementIssue {
         match (self.component, self.repetition) {
             (0, 0) => self.element.to_string(),
             (c, 0) => format!("{}:{c}", self.element),
-            (c, r) => format!("{}:{}:{r}", self.element, if c == 0 { String::new() } else { c.to_string() }),
+            (c, r) => format!(
+                "{}:{}:{r}",
+                self.element,
+                if c == 0 { String::new() } else { c.to_string() }
+            ),
         }
     }
 }
@@ -140,7 +144,11 @@ impl GroupReport {
     }
 
     pub fn accepted_sets(&self) -> usize {
-        if self.errors.is_empty() { self.sets.iter().filter(|s| s.accepted()).count() } else { 0 }
+        if self.errors.is_empty() {
+            self.sets.iter().filter(|s| s.accepted()).count()
+        } else {
+            0
+        }
     }
 
     /// AK901: A, P (some sets rejected) or R.
@@ -213,12 +221,19 @@ impl Report {
         !self.interchanges.is_empty()
             && self.notes.iter().all(|n| n.severity == Severity::Warning)
             && self.interchanges.iter().all(|i| {
-                !i.rejected() && i.groups.iter().all(|g| g.errors.is_empty() && g.sets.iter().all(SetReport::accepted))
+                !i.rejected()
+                    && i.groups
+                        .iter()
+                        .all(|g| g.errors.is_empty() && g.sets.iter().all(SetReport::accepted))
             })
     }
 
     /// Every set with its interchange and group, in payload order.
     pub fn sets(&self) -> impl Iterator<Item = (&InterchangeReport, &GroupReport, &SetReport)> {
-        self.interchanges.iter().flat_map(|i| i.groups.iter().flat_map(move |g| g.sets.iter().map(move |s| (i, g, s))))
+        self.interchanges.iter().flat_map(|i| {
+            i.groups
+                .iter()
+                .flat_map(move |g| g.sets.iter().map(move |s| (i, g, s)))
+        })
     }
 }

@@ -17,7 +17,11 @@ pub struct Sample837 {
 
 impl Default for Sample837 {
     fn default() -> Self {
-        Self { claims: 1000, claims_per_set: 5000, sets_per_interchange: 100 }
+        Self {
+            claims: 1000,
+            claims_per_set: 5000,
+            sets_per_interchange: 100,
+        }
     }
 }
 
@@ -41,19 +45,80 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
     for (ic_no, ic_sets) in (0..sets).collect::<Vec<_>>().chunks(per_ic).enumerate() {
         let mut w = SegmentWriter::new(d).with_line_breaks(true);
         let isa13 = format!("{:09}", ic_no + 1);
-        w.isa(&["00", "", "00", "", "ZZ", "1100485770", "ZZ", "MASSHEALTH", "261120", "0930", "", "00501", &isa13, "0", "P", ""]);
+        w.isa(&[
+            "00",
+            "",
+            "00",
+            "",
+            "ZZ",
+            "1100485770",
+            "ZZ",
+            "MASSHEALTH",
+            "261120",
+            "0930",
+            "",
+            "00501",
+            &isa13,
+            "0",
+            "P",
+            "",
+        ]);
         let gs06 = (ic_no + 1).to_string();
-        w.segment("GS", &["HC", "1100485770", "MASSHEALTH", "20261120", "0930", &gs06, "X", "005010X222A1"]);
+        w.segment(
+            "GS",
+            &[
+                "HC",
+                "1100485770",
+                "MASSHEALTH",
+                "20261120",
+                "0930",
+                &gs06,
+                "X",
+                "005010X222A1",
+            ],
+        );
         for set in ic_sets {
             let st02 = format!("{:04}", set + 1);
             w.start_count();
             w.segment("ST", &["837", &st02, "005010X222A1"]);
-            w.segment("BHT", &["0019", "00", &format!("B{set}"), "20261120", "0930", "CH"]);
-            w.segment("NM1", &["41", "2", "RIVERSIDE CLINIC", "", "", "", "", "46", "1100485770"]);
+            w.segment(
+                "BHT",
+                &["0019", "00", &format!("B{set}"), "20261120", "0930", "CH"],
+            );
+            w.segment(
+                "NM1",
+                &[
+                    "41",
+                    "2",
+                    "RIVERSIDE CLINIC",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "46",
+                    "1100485770",
+                ],
+            );
             w.segment("PER", &["IC", "BILLING OFFICE", "TE", "6175550100"]);
-            w.segment("NM1", &["40", "2", "MASSHEALTH", "", "", "", "", "46", "MASSHEALTH"]);
+            w.segment(
+                "NM1",
+                &["40", "2", "MASSHEALTH", "", "", "", "", "46", "MASSHEALTH"],
+            );
             w.segment("HL", &["1", "", "20", "1"]);
-            w.segment("NM1", &["85", "2", "RIVERSIDE CLINIC", "", "", "", "", "XX", &provider_npi]);
+            w.segment(
+                "NM1",
+                &[
+                    "85",
+                    "2",
+                    "RIVERSIDE CLINIC",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "XX",
+                    &provider_npi,
+                ],
+            );
             w.segment("N3", &["100 MAIN STREET"]);
             w.segment("N4", &["BOSTON", "MA", "021081234"]);
             w.segment("REF", &["EI", "043210987"]);
@@ -67,15 +132,47 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
                 let (p1, p2) = (w.composite(&["HC", "99213"]), w.composite(&["HC", "87880"]));
                 w.segment("HL", &[hl.as_str(), "1", "22", "0"]);
                 w.segment("SBR", &["P", "18", "", "", "", "", "", "", "MC"]);
-                w.segment("NM1", &["IL", "1", "MEMBER", &format!("M{claim_no}"), "", "", "", "MI", &format!("1{claim_no:08}")]);
+                w.segment(
+                    "NM1",
+                    &[
+                        "IL",
+                        "1",
+                        "MEMBER",
+                        &format!("M{claim_no}"),
+                        "",
+                        "",
+                        "",
+                        "MI",
+                        &format!("1{claim_no:08}"),
+                    ],
+                );
                 w.segment("N3", &["12 ELM STREET"]);
                 w.segment("N4", &["BOSTON", "MA", "021151234"]);
                 w.segment("DMG", &["D8", "19800214", "F"]);
-                w.segment("NM1", &["PR", "2", "MASSHEALTH", "", "", "", "", "PI", "MASSHEALTH"]);
-                w.segment("CLM", &[&format!("PCN{claim_no}"), &format!("{}.50", charge + 25), "", "", &c, "Y", "A", "Y", "Y"]);
+                w.segment(
+                    "NM1",
+                    &["PR", "2", "MASSHEALTH", "", "", "", "", "PI", "MASSHEALTH"],
+                );
+                w.segment(
+                    "CLM",
+                    &[
+                        &format!("PCN{claim_no}"),
+                        &format!("{}.50", charge + 25),
+                        "",
+                        "",
+                        &c,
+                        "Y",
+                        "A",
+                        "Y",
+                        "Y",
+                    ],
+                );
                 w.segment("HI", &[dx.as_str()]);
                 w.segment("LX", &["1"]);
-                w.segment("SV1", &[p1.as_str(), &format!("{charge}"), "UN", "1", "", "", "1"]);
+                w.segment(
+                    "SV1",
+                    &[p1.as_str(), &format!("{charge}"), "UN", "1", "", "", "1"],
+                );
                 w.segment("DTP", &["472", "D8", "20261101"]);
                 w.segment("LX", &["2"]);
                 w.segment("SV1", &[p2.as_str(), "25.50", "UN", "1", "", "", "1"]);
@@ -98,10 +195,24 @@ mod tests {
     #[test]
     fn generated_files_are_valid() {
         let mut buf = Vec::new();
-        write_837p(Sample837 { claims: 23, claims_per_set: 10, sets_per_interchange: 2 }, &mut buf).unwrap();
+        write_837p(
+            Sample837 {
+                claims: 23,
+                claims_per_set: 10,
+                sets_per_interchange: 2,
+            },
+            &mut buf,
+        )
+        .unwrap();
         let r = crate::x12::validate(&buf);
         assert_eq!(r.interchanges.len(), 2);
         assert_eq!(r.sets().count(), 3);
-        assert!(r.accepted(), "{:?}", r.sets().flat_map(|(_, _, s)| s.segments.iter().map(|x| x.message.clone())).collect::<Vec<_>>());
+        assert!(
+            r.accepted(),
+            "{:?}",
+            r.sets()
+                .flat_map(|(_, _, s)| s.segments.iter().map(|x| x.message.clone()))
+                .collect::<Vec<_>>()
+        );
     }
 }

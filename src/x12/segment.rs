@@ -19,7 +19,9 @@ pub struct Segment<'a> {
 
 impl std::fmt::Debug for Segment<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Segment").field(&String::from_utf8_lossy(self.raw)).finish()
+        f.debug_tuple("Segment")
+            .field(&String::from_utf8_lossy(self.raw))
+            .finish()
     }
 }
 
@@ -40,7 +42,12 @@ impl<'a> Segment<'a> {
         if fields <= INLINE {
             ends[fields] = raw.len() as u16;
         }
-        Self { raw, delims, ends, fields: fields + 1 }
+        Self {
+            raw,
+            delims,
+            ends,
+            fields: fields + 1,
+        }
     }
 
     /// The whole segment, without terminator.
@@ -87,7 +94,9 @@ impl<'a> Segment<'a> {
     /// Component `m` (1-based) of the first repetition of element `n`.
     pub fn component(&self, n: usize, m: usize) -> &'a [u8] {
         let first = self.repetitions(n).next().unwrap_or(&[]);
-        components(first, self.delims.component).nth(m.saturating_sub(1)).unwrap_or(&[])
+        components(first, self.delims.component)
+            .nth(m.saturating_sub(1))
+            .unwrap_or(&[])
     }
 
     /// The repetitions of element `n` (one item when the element does not repeat).
@@ -112,10 +121,17 @@ impl<'a> Segment<'a> {
 
     fn field(&self, i: usize) -> &'a [u8] {
         if self.fields <= INLINE + 1 {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize + 1 };
+            let start = if i == 0 {
+                0
+            } else {
+                self.ends[i - 1] as usize + 1
+            };
             &self.raw[start..self.ends[i] as usize]
         } else {
-            self.raw.split(|&b| b == self.delims.element).nth(i).unwrap_or(&[])
+            self.raw
+                .split(|&b| b == self.delims.element)
+                .nth(i)
+                .unwrap_or(&[])
         }
     }
 }
@@ -154,7 +170,10 @@ mod tests {
     #[test]
     fn repetitions() {
         let s = seg("EQ*30^1^33");
-        assert_eq!(s.repetitions(1).collect::<Vec<_>>(), vec![&b"30"[..], b"1", b"33"]);
+        assert_eq!(
+            s.repetitions(1).collect::<Vec<_>>(),
+            vec![&b"30"[..], b"1", b"33"]
+        );
     }
 
     #[test]

@@ -15,7 +15,12 @@ pub struct SegmentWriter {
 
 impl SegmentWriter {
     pub fn new(delims: Delimiters) -> Self {
-        Self { out: Vec::new(), delims, line_breaks: false, counted: 0 }
+        Self {
+            out: Vec::new(),
+            delims,
+            line_breaks: false,
+            counted: 0,
+        }
     }
 
     pub fn with_line_breaks(mut self, on: bool) -> Self {
@@ -30,7 +35,10 @@ impl SegmentWriter {
     /// Writes `id*e1*e2...~`, dropping trailing empty elements. Delimiter bytes inside a value
     /// are replaced by spaces: data can never break the structure it is written into.
     pub fn segment<S: AsRef<str>>(&mut self, id: &str, elements: &[S]) -> &mut Self {
-        let used = elements.iter().rposition(|e| !e.as_ref().is_empty()).map_or(0, |i| i + 1);
+        let used = elements
+            .iter()
+            .rposition(|e| !e.as_ref().is_empty())
+            .map_or(0, |i| i + 1);
         self.out.extend_from_slice(id.as_bytes());
         for e in &elements[..used] {
             self.out.push(self.delims.element);
@@ -42,15 +50,26 @@ impl SegmentWriter {
 
     /// Joins components with the component separator (trailing empty ones dropped).
     pub fn composite<S: AsRef<str>>(&self, parts: &[S]) -> String {
-        let used = parts.iter().rposition(|p| !p.as_ref().is_empty()).map_or(0, |i| i + 1);
+        let used = parts
+            .iter()
+            .rposition(|p| !p.as_ref().is_empty())
+            .map_or(0, |i| i + 1);
         let sep = (self.delims.component as char).to_string();
-        parts[..used].iter().map(|p| self.clean(p.as_ref(), false)).collect::<Vec<_>>().join(&sep)
+        parts[..used]
+            .iter()
+            .map(|p| self.clean(p.as_ref(), false))
+            .collect::<Vec<_>>()
+            .join(&sep)
     }
 
     /// Joins repetitions with the repetition separator.
     pub fn repeated<S: AsRef<str>>(&self, values: &[S]) -> String {
         let sep = (self.delims.repetition.unwrap_or(b'^') as char).to_string();
-        values.iter().map(|p| self.clean(p.as_ref(), false)).collect::<Vec<_>>().join(&sep)
+        values
+            .iter()
+            .map(|p| self.clean(p.as_ref(), false))
+            .collect::<Vec<_>>()
+            .join(&sep)
     }
 
     /// Writes a fixed-width ISA from its 16 fields (padded or cut to the 00501 widths).
@@ -102,7 +121,8 @@ impl SegmentWriter {
                 let inner = b == d.component || Some(b) == d.repetition;
                 match () {
                     _ if structural => ' ',
-                    _ if inner => if allow_structure { b as char } else { ' ' },
+                    _ if inner && allow_structure => b as char,
+                    _ if inner => ' ',
                     _ if (0x20..0x7F).contains(&b) => b as char,
                     _ => ' ',
                 }
@@ -121,16 +141,24 @@ impl SegmentWriter {
 pub fn reply_delimiters(inbound: Delimiters) -> Delimiters {
     let d = inbound;
     let all = [d.element, d.component, d.segment];
-    let distinct = all.iter().enumerate().all(|(i, a)| all[i + 1..].iter().all(|b| a != b));
+    let distinct = all
+        .iter()
+        .enumerate()
+        .all(|(i, a)| all[i + 1..].iter().all(|b| a != b));
     // Only ASCII, and no blanks or line breaks: the reply must survive any receiver.
-    let unusable = |b: &u8| !b.is_ascii() || b.is_ascii_alphanumeric() || matches!(b, b' ' | b'\r' | b'\n');
+    let unusable =
+        |b: &u8| !b.is_ascii() || b.is_ascii_alphanumeric() || matches!(b, b' ' | b'\r' | b'\n');
     if !distinct || all.iter().any(unusable) {
         return Delimiters::default();
     }
     let repetition = d
         .repetition
         .filter(|r| !all.contains(r) && !unusable(r))
-        .or_else(|| [b'^', b'{', b'!', b'|'].into_iter().find(|r| !all.contains(r)));
+        .or_else(|| {
+            [b'^', b'{', b'!', b'|']
+                .into_iter()
+                .find(|r| !all.contains(r))
+        });
     Delimiters { repetition, ..d }
 }
 
@@ -144,25 +172,63 @@ mod tests {
         let c = w.composite(&["HC", "99213", ""]);
         w.segment("SV1", &[c.as_str(), "100", "", ""]);
         w.segment("NM1", &["IL", "A*B~C"]);
-        assert_eq!(String::from_utf8(w.finish()).unwrap(), "SV1*HC:99213*100~NM1*IL*A B C~");
+        assert_eq!(
+            String::from_utf8(w.finish()).unwrap(),
+            "SV1*HC:99213*100~NM1*IL*A B C~"
+        );
     }
 
     #[test]
     fn isa_is_fixed_width() {
         let mut w = SegmentWriter::new(Delimiters::default());
-        w.isa(&["00", "", "00", "", "ZZ", "ME", "ZZ", "YOU", "240101", "1200", "^", "00501", "000000001", "0", "T", ":"]);
+        w.isa(&[
+            "00",
+            "",
+            "00",
+            "",
+            "ZZ",
+            "ME",
+            "ZZ",
+            "YOU",
+            "240101",
+            "1200",
+            "^",
+            "00501",
+            "000000001",
+            "0",
+            "T",
+            ":",
+        ]);
         let out = w.finish();
         assert_eq!(out.len(), 106);
-        assert_eq!(crate::x12::delimiters::read_isa(&out).unwrap().delimiters, Delimiters::default());
+        assert_eq!(
+            crate::x12::delimiters::read_isa(&out).unwrap().delimiters,
+            Delimiters::default()
+        );
     }
 
     #[test]
     fn bad_inbound_delimiters_are_replaced() {
-        let bad = Delimiters { element: b'*', repetition: Some(b'^'), component: b'^', segment: b'~' };
+        let bad = Delimiters {
+            element: b'*',
+            repetition: Some(b'^'),
+            component: b'^',
+            segment: b'~',
+        };
         assert_eq!(reply_delimiters(bad).component, b'^');
-        let collide = Delimiters { element: b'*', repetition: Some(b':'), component: b':', segment: b'~' };
+        let collide = Delimiters {
+            element: b'*',
+            repetition: Some(b':'),
+            component: b':',
+            segment: b'~',
+        };
         assert_eq!(reply_delimiters(collide).repetition, Some(b'^'));
-        let alnum = Delimiters { element: b'A', repetition: None, component: b':', segment: b'~' };
+        let alnum = Delimiters {
+            element: b'A',
+            repetition: None,
+            component: b':',
+            segment: b'~',
+        };
         assert_eq!(reply_delimiters(alnum), Delimiters::default());
     }
 }

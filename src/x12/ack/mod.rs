@@ -2,4 +2,4 @@
 
 mod ack999;
 
-pub use ack999::{write_acknowledgment, AckControl, ACKNOWLEDGEABLE_GROUPS};
+pub use ack999::{ACKNOWLEDGEABLE_GROUPS, AckControl, write_acknowledgment};

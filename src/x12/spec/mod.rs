@@ -6,5 +6,5 @@ mod parse;
 mod registry;
 
 pub use model::*;
-pub use parse::{parse_spec, Dictionary, SpecError};
+pub use parse::{Dictionary, SpecError, parse_spec};
 pub use registry::{all_specs, is_supported_version, spec_for};

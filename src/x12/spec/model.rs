@@ -67,7 +67,10 @@ fn pack(v: &[u8]) -> Option<u128> {
     if v.len() > 15 {
         return None;
     }
-    Some(v.iter().fold(v.len() as u128, |k, &b| (k << 8) | u128::from(b)))
+    Some(
+        v.iter()
+            .fold(v.len() as u128, |k, &b| (k << 8) | u128::from(b)),
+    )
 }
 
 impl CodeSet {
@@ -104,7 +107,12 @@ impl CodeSet {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
-        let mut all: Vec<Vec<u8>> = self.packed.iter().map(|&k| unpack(k)).chain(self.long.iter().map(|c| c.to_vec())).collect();
+        let mut all: Vec<Vec<u8>> = self
+            .packed
+            .iter()
+            .map(|&k| unpack(k))
+            .chain(self.long.iter().map(|c| c.to_vec()))
+            .collect();
         all.sort();
         all.into_iter()
     }
@@ -112,7 +120,9 @@ impl CodeSet {
 
 /// Inverse of [`pack`]: the length tag sits just above the data bytes.
 fn unpack(k: u128) -> Vec<u8> {
-    let len = (0..16usize).find(|&l| k >> (8 * l) == l as u128).unwrap_or(0);
+    let len = (0..16usize)
+        .find(|&l| k >> (8 * l) == l as u128)
+        .unwrap_or(0);
     k.to_be_bytes()[16 - len..].to_vec()
 }
 
@@ -349,7 +359,8 @@ impl Spec {
 
     /// The loop's first child when it is a segment: the segment that opens the loop.
     pub fn opening_segment(&self, loop_id: NodeId) -> Option<NodeId> {
-        self.first_child(loop_id).filter(|&c| self.node(c).as_segment().is_some())
+        self.first_child(loop_id)
+            .filter(|&c| self.node(c).as_segment().is_some())
     }
 
     /// The loop ID a segment belongs to (`2300`), or `ST` for the transaction level.
@@ -375,7 +386,10 @@ mod tests {
 
     #[test]
     fn code_sets_pack_and_unpack() {
-        let codes: Vec<Box<[u8]>> = ["A", "A1", "005010X222A1", "SITUATIONAL TRIGGER", ""].iter().map(|c| c.as_bytes().into()).collect();
+        let codes: Vec<Box<[u8]>> = ["A", "A1", "005010X222A1", "SITUATIONAL TRIGGER", ""]
+            .iter()
+            .map(|c| c.as_bytes().into())
+            .collect();
         let set = CodeSet::new(codes);
         for c in ["A", "A1", "005010X222A1", "SITUATIONAL TRIGGER", ""] {
             assert!(set.contains(c.as_bytes()), "{c}");

@@ -26,7 +26,11 @@ impl Dictionary {
 
     pub fn extend(&mut self, file: &str, text: &str) -> Result<(), SpecError> {
         for (n, line) in text.lines().enumerate() {
-            let err = |m: &str| SpecError { file: file.into(), line: n + 1, message: m.into() };
+            let err = |m: &str| SpecError {
+                file: file.into(),
+                line: n + 1,
+                message: m.into(),
+            };
             let toks = tokenize(line).map_err(|m| err(&m))?;
             if toks.is_empty() {
                 continue;
@@ -96,11 +100,18 @@ fn usage(s: &str) -> Result<Usage, String> {
 }
 
 fn repeat(s: &str) -> Result<u32, String> {
-    if s == ">1" { Ok(UNBOUNDED) } else { s.parse().map_err(|_| format!("bad repeat {s:?}")) }
+    if s == ">1" {
+        Ok(UNBOUNDED)
+    } else {
+        s.parse().map_err(|_| format!("bad repeat {s:?}"))
+    }
 }
 
 fn seq(s: &str) -> Result<u8, String> {
-    s.parse().ok().filter(|&n| n > 0).ok_or_else(|| format!("bad seq {s:?}"))
+    s.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("bad seq {s:?}"))
 }
 
 /// Positional tokens and `key=value` attributes of a node line.
@@ -133,7 +144,9 @@ fn element(l: &Line, dict: &Dictionary) -> Result<ElementSpec, String> {
     let [_, s, de, u, rest @ ..] = l.pos.as_slice() else {
         return Err("expected: ele <seq> <data element> <usage> \"<name>\"".into());
     };
-    let (data_type, min, max) = dict.get(de).ok_or_else(|| format!("data element {de} not in dictionary"))?;
+    let (data_type, min, max) = dict
+        .get(de)
+        .ok_or_else(|| format!("data element {de} not in dictionary"))?;
     let pattern = match l.attrs.get("re") {
         Some(re) => Some(Pattern::parse(re).ok_or_else(|| format!("unsupported pattern {re:?}"))?),
         None => None,
@@ -148,7 +161,10 @@ fn element(l: &Line, dict: &Dictionary) -> Result<ElementSpec, String> {
         max,
         codes: codes(&l.attrs),
         external: l.attrs.get("ext").map(|e| e.as_str().into()),
-        repeat: l.attrs.get("rep").map_or(Ok(1), |r| r.parse().map_err(|_| "bad rep".to_string()))?,
+        repeat: l
+            .attrs
+            .get("rep")
+            .map_or(Ok(1), |r| r.parse().map_err(|_| "bad rep".to_string()))?,
         pattern,
     })
 }
@@ -185,14 +201,23 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
         max: 1,
         parent: None,
         slot: 0,
-        kind: NodeKind::Loop(LoopNode { children: vec![], summary: vec![], wrapper: false, reset_slots: 0..0 }),
+        kind: NodeKind::Loop(LoopNode {
+            children: vec![],
+            summary: vec![],
+            wrapper: false,
+            reset_slots: 0..0,
+        }),
     }];
     // Open containers by depth: the loop at each indentation level, and the last seg/comp.
     let mut loops: Vec<NodeId> = vec![ROOT];
     let mut last_seg: Option<(usize, NodeId)> = None;
     let mut last_comp: Option<usize> = None;
     for (n, raw) in text.lines().enumerate() {
-        let err = |m: String| SpecError { file: file.into(), line: n + 1, message: m };
+        let err = |m: String| SpecError {
+            file: file.into(),
+            line: n + 1,
+            message: m,
+        };
         let toks = tokenize(raw).map_err(err)?;
         if toks.is_empty() {
             continue;
@@ -210,7 +235,12 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
                     header = Some([st.clone(), gs.clone(), v.clone(), t.clone()]);
                     continue;
                 }
-                _ => return Err(err("first line must be: transaction <ST01> <GS01> <version> \"<title>\"".into())),
+                _ => {
+                    return Err(err(
+                        "first line must be: transaction <ST01> <GS01> <version> \"<title>\""
+                            .into(),
+                    ));
+                }
             }
         }
         match kw {
@@ -221,17 +251,34 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
                 loops.truncate(depth + 1);
                 let parent = loops[depth];
                 let [_, id, u, p, m, rest @ ..] = line.pos.as_slice() else {
-                    return Err(err(format!("expected: {kw} <id> <usage> <pos> <repeat> \"<name>\"")));
+                    return Err(err(format!(
+                        "expected: {kw} <id> <usage> <pos> <repeat> \"<name>\""
+                    )));
                 };
                 let id_num = nodes.len() as NodeId;
                 let kind = if kw == "loop" {
                     let wrapper = line.attrs.get("type").is_some_and(|t| t == "wrapper");
-                    NodeKind::Loop(LoopNode { children: vec![], summary: vec![], wrapper, reset_slots: 0..0 })
+                    NodeKind::Loop(LoopNode {
+                        children: vec![],
+                        summary: vec![],
+                        wrapper,
+                        reset_slots: 0..0,
+                    })
                 } else {
-                    NodeKind::Segment(SegmentNode { elements: vec![], syntax: vec![], key: None, date_pair: None, required: vec![] })
+                    NodeKind::Segment(SegmentNode {
+                        elements: vec![],
+                        syntax: vec![],
+                        key: None,
+                        date_pair: None,
+                        required: vec![],
+                    })
                 };
                 nodes.push(Node {
-                    id_key: if kw == "seg" { id_key(id.as_bytes()) } else { 0 },
+                    id_key: if kw == "seg" {
+                        id_key(id.as_bytes())
+                    } else {
+                        0
+                    },
                     id: id.as_str().into(),
                     name: rest.first().map_or("", |s| s.as_str()).into(),
                     usage: usage(u).map_err(err)?,
@@ -261,11 +308,15 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
                 };
                 match (kw, depth - seg_depth.min(depth)) {
                     ("syntax", 1) => {
-                        let rule = line.pos.get(1).ok_or_else(|| err("syntax needs a rule".into()))?;
+                        let rule = line
+                            .pos
+                            .get(1)
+                            .ok_or_else(|| err("syntax needs a rule".into()))?;
                         seg.syntax.push(syntax(rule).map_err(err)?);
                     }
                     ("ele", 1) => {
-                        seg.elements.push(ElementSlot::Simple(element(&line, dict).map_err(err)?));
+                        seg.elements
+                            .push(ElementSlot::Simple(element(&line, dict).map_err(err)?));
                         last_comp = None;
                     }
                     ("comp", 1) => {
@@ -277,7 +328,10 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
                             id: cid.as_str().into(),
                             name: rest.first().map_or("", |n| n.as_str()).into(),
                             usage: usage(u).map_err(err)?,
-                            repeat: line.attrs.get("rep").map_or(Ok(1), |r| r.parse().map_err(|_| err("bad rep".into())))?,
+                            repeat: line
+                                .attrs
+                                .get("rep")
+                                .map_or(Ok(1), |r| r.parse().map_err(|_| err("bad rep".into())))?,
                             components: vec![],
                         }));
                         last_comp = Some(depth);
@@ -295,7 +349,11 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
         }
     }
     let Some([st01, gs01, version, title]) = header else {
-        return Err(SpecError { file: file.into(), line: 0, message: "empty spec".into() });
+        return Err(SpecError {
+            file: file.into(),
+            line: 0,
+            message: "empty spec".into(),
+        });
     };
     let mut spec = Spec {
         st01: st01.into(),
@@ -305,7 +363,11 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
         nodes,
         slots: 0,
     };
-    finish(&mut spec).map_err(|m| SpecError { file: file.into(), line: 0, message: m })?;
+    finish(&mut spec).map_err(|m| SpecError {
+        file: file.into(),
+        line: 0,
+        message: m,
+    })?;
     Ok(spec)
 }
 
@@ -332,7 +394,9 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
         if let NodeKind::Segment(s) = &mut spec.nodes[i].kind {
             for (k, e) in s.elements.iter().enumerate() {
                 if e.seq() as usize != k + 1 {
-                    return Err(format!("segment {seg_id}: elements must be numbered 01, 02, ... in order"));
+                    return Err(format!(
+                        "segment {seg_id}: elements must be numbered 01, 02, ... in order"
+                    ));
                 }
             }
             s.key = key(&seg_id, &s.elements);
@@ -343,11 +407,18 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
                 })
             };
             s.date_pair = find("1250").zip(find("1251"));
-            s.required = s.elements.iter().filter(|e| e.usage() == Usage::Required).map(|e| e.seq()).collect();
+            s.required = s
+                .elements
+                .iter()
+                .filter(|e| e.usage() == Usage::Required)
+                .map(|e| e.seq())
+                .collect();
         }
     }
     for i in 0..n {
-        let Some(l) = spec.nodes[i].as_loop() else { continue };
+        let Some(l) = spec.nodes[i].as_loop() else {
+            continue;
+        };
         let summary: Vec<ChildSummary> = l
             .children
             .iter()
@@ -357,10 +428,21 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
                     NodeKind::Segment(_) => (false, node.id_key),
                     NodeKind::Loop(cl) => {
                         let first = cl.children.first().map(|&f| &spec.nodes[f as usize]);
-                        (true, first.filter(|f| f.as_segment().is_some()).map_or(0, |f| f.id_key))
+                        (
+                            true,
+                            first
+                                .filter(|f| f.as_segment().is_some())
+                                .map_or(0, |f| f.id_key),
+                        )
                     }
                 };
-                ChildSummary { node: c, pos: node.pos, id_key, is_loop, required: node.usage == Usage::Required }
+                ChildSummary {
+                    node: c,
+                    pos: node.pos,
+                    id_key,
+                    is_loop,
+                    required: node.usage == Usage::Required,
+                }
             })
             .collect();
         if let NodeKind::Loop(l) = &mut spec.nodes[i].kind {
@@ -375,9 +457,13 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
         let node = &spec.nodes[i];
         let mut path = format!("{}/{}", paths[parent], node.id);
         if let Some(seg) = node.as_segment() {
-            let siblings = spec.nodes[parent].as_loop().map_or(&[][..], |l| &l.children);
+            let siblings = spec.nodes[parent]
+                .as_loop()
+                .map_or(&[][..], |l| &l.children);
             let shares_pos = siblings.iter().any(|&s| {
-                s as usize != i && spec.nodes[s as usize].pos == node.pos && spec.nodes[s as usize].as_segment().is_some()
+                s as usize != i
+                    && spec.nodes[s as usize].pos == node.pos
+                    && spec.nodes[s as usize].as_segment().is_some()
             });
             if shares_pos && let Some(code) = qualifier_code(&node.id, &seg.elements) {
                 path.push_str(&format!("[{}]", String::from_utf8_lossy(&code)));
@@ -388,20 +474,26 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
         paths[i] = path;
     }
     spec.slots = slot_of.len() + 1;
-    for i in 0..n {
+    for (i, own_path) in paths.iter().enumerate() {
         if spec.nodes[i].as_loop().is_none() {
             continue;
         }
-        let prefix = format!("{}/", paths[i]);
-        let mut slots: Vec<u32> =
-            slot_of.iter().filter(|(p, _)| p.starts_with(&prefix)).map(|(_, &s)| s).collect();
+        let prefix = format!("{own_path}/");
+        let mut slots: Vec<u32> = slot_of
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+            .map(|(_, &s)| s)
+            .collect();
         slots.sort_unstable();
         let range = match (slots.first(), slots.last()) {
             (Some(&a), Some(&b)) => a..b + 1,
             _ => 0..0,
         };
         if range.len() != slots.len() {
-            return Err(format!("loop {}: its counters are not contiguous", spec.nodes[i].id));
+            return Err(format!(
+                "loop {}: its counters are not contiguous",
+                spec.nodes[i].id
+            ));
         }
         if let NodeKind::Loop(l) = &mut spec.nodes[i].kind {
             l.reset_slots = range;
@@ -421,19 +513,31 @@ fn key(seg_id: &str, els: &[ElementSlot]) -> Option<Key> {
         Some(ElementSlot::Composite(c)) => c.components.first(),
         _ => None,
     };
-    let k = |element, component, codes: &CodeSet| Some(Key { element, component, codes: codes.clone() });
-    if let Some(e) = simple(0).filter(|e| e.data_type == DataType::ID && e.usage == Usage::Required && !e.codes.is_empty()) {
+    let k = |element, component, codes: &CodeSet| {
+        Some(Key {
+            element,
+            component,
+            codes: codes.clone(),
+        })
+    };
+    if let Some(e) = simple(0).filter(|e| {
+        e.data_type == DataType::ID && e.usage == Usage::Required && !e.codes.is_empty()
+    }) {
         return k(1, 0, &e.codes);
     }
-    if seg_id == "ENT" && let Some(e) = simple(1).filter(|e| e.data_type == DataType::ID && !e.codes.is_empty()) {
+    if seg_id == "ENT"
+        && let Some(e) = simple(1).filter(|e| e.data_type == DataType::ID && !e.codes.is_empty())
+    {
         return k(2, 0, &e.codes);
     }
-    if let Some(c) = first_component.filter(|c| !c.codes.is_empty()) {
-        if c.data_type == DataType::ID || (seg_id == "CTX" && c.data_type == DataType::AN) {
-            return k(1, 1, &c.codes);
-        }
+    if let Some(c) = first_component.filter(|c| !c.codes.is_empty())
+        && (c.data_type == DataType::ID || (seg_id == "CTX" && c.data_type == DataType::AN))
+    {
+        return k(1, 1, &c.codes);
     }
-    if seg_id == "HL" && let Some(e) = simple(2).filter(|e| !e.codes.is_empty()) {
+    if seg_id == "HL"
+        && let Some(e) = simple(2).filter(|e| !e.codes.is_empty())
+    {
         return k(3, 0, &e.codes);
     }
     None
@@ -442,11 +546,19 @@ fn key(seg_id: &str, els: &[ElementSlot]) -> Option<Key> {
 /// First code of the element that qualifies a segment, used to name namesakes at one position.
 fn qualifier_code(seg_id: &str, els: &[ElementSlot]) -> Option<Vec<u8>> {
     let id_codes = |s: Option<&ElementSlot>| match s {
-        Some(ElementSlot::Simple(e)) if e.data_type == DataType::ID && !e.codes.is_empty() => e.codes.first(),
+        Some(ElementSlot::Simple(e)) if e.data_type == DataType::ID && !e.codes.is_empty() => {
+            e.codes.first()
+        }
         _ => None,
     };
     id_codes(els.first())
-        .or_else(|| if seg_id == "ENT" { id_codes(els.get(1)) } else { None })
+        .or_else(|| {
+            if seg_id == "ENT" {
+                id_codes(els.get(1))
+            } else {
+                None
+            }
+        })
         .or_else(|| match els.first() {
             Some(ElementSlot::Composite(c)) => c
                 .components
@@ -509,7 +621,12 @@ seg SE R 30 1 "Trailer"
     #[test]
     fn errors_name_the_line() {
         let dict = Dictionary::parse("d", DICT).unwrap();
-        let e = parse_spec("t", "transaction 1 2 3 x\nseg ST R 10 1 x\n  ele 01 9999 R x\n", &dict).unwrap_err();
+        let e = parse_spec(
+            "t",
+            "transaction 1 2 3 x\nseg ST R 10 1 x\n  ele 01 9999 R x\n",
+            &dict,
+        )
+        .unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("9999"));
     }

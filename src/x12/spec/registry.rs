@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use super::model::Spec;
-use super::parse::{parse_spec, Dictionary};
+use super::parse::{Dictionary, parse_spec};
 
 macro_rules! specs {
     ($($file:literal),* $(,)?) => {
@@ -48,7 +48,9 @@ pub fn is_supported_version(version: &str) -> bool {
 
 /// The guide for a transaction set (ST01) and implementation convention (ST03 or GS08).
 pub fn spec_for(st01: &str, version: &str) -> Option<&'static Spec> {
-    all_specs().iter().find(|s| &*s.st01 == st01 && &*s.version == version)
+    all_specs()
+        .iter()
+        .find(|s| &*s.st01 == st01 && &*s.version == version)
 }
 
 #[cfg(test)]
@@ -60,7 +62,11 @@ mod tests {
         let all = all_specs();
         assert_eq!(all.len(), SPECS.len());
         for s in all {
-            assert!(s.opening_segment(super::super::ROOT).is_some(), "{} has no ST", s.version);
+            assert!(
+                s.opening_segment(super::super::ROOT).is_some(),
+                "{} has no ST",
+                s.version
+            );
         }
         assert!(spec_for("837", "005010X222A1").is_some());
         assert!(spec_for("999", "005010X231").is_some());

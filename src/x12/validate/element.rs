@@ -2,8 +2,10 @@
 //!
 //! Codes are the 999's IK403 values (X12 element 621).
 
-use crate::x12::segment::{components, Segment};
-use crate::x12::spec::{CompositeSpec, DataType, ElementSlot, ElementSpec, SegmentNode, SyntaxRule, Usage};
+use crate::x12::segment::{Segment, components};
+use crate::x12::spec::{
+    CompositeSpec, DataType, ElementSlot, ElementSpec, SegmentNode, SyntaxRule, Usage,
+};
 
 /// One element-level problem (an IK4).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +46,9 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
             reference: "".into(),
             code: "3",
             value: Some(lossy(value)),
-            message: format!("too many data elements: the guide defines {defined}, found {present}"),
+            message: format!(
+                "too many data elements: the guide defines {defined}, found {present}"
+            ),
         });
     }
     if seg.raw().last() == Some(&seg.delimiters().element) {
@@ -57,9 +61,18 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
             ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name),
             ElementSlot::Composite(c) => (c.id.clone(), &c.name),
         };
-        let what = if matches!(slot, ElementSlot::Composite(_)) { "composite" } else { "element" };
+        let what = if matches!(slot, ElementSlot::Composite(_)) {
+            "composite"
+        } else {
+            "element"
+        };
         out.elements.push(ElementIssue {
-            element: pos, component: 0, repetition: 0, reference: reference.clone(), code: "1", value: None,
+            element: pos,
+            component: 0,
+            repetition: 0,
+            reference: reference.clone(),
+            code: "1",
+            value: None,
             message: format!("required {what} {name} ({reference}) is missing"),
         });
     }
@@ -73,9 +86,18 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
                     ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name),
                     ElementSlot::Composite(c) => (c.id.clone(), &c.name),
                 };
-                let what = if matches!(slot, ElementSlot::Composite(_)) { "composite" } else { "element" };
+                let what = if matches!(slot, ElementSlot::Composite(_)) {
+                    "composite"
+                } else {
+                    "element"
+                };
                 out.elements.push(ElementIssue {
-                    element: pos as u8, component: 0, repetition: 0, reference: reference.clone(), code: "1", value: None,
+                    element: pos as u8,
+                    component: 0,
+                    repetition: 0,
+                    reference: reference.clone(),
+                    code: "1",
+                    value: None,
                     message: format!("required {what} {name} ({reference}) is missing"),
                 });
             }
@@ -98,7 +120,15 @@ fn lossy(v: &[u8]) -> String {
     String::from_utf8_lossy(&v[..v.len().min(80)]).into_owned()
 }
 
-fn issue(e: &ElementSpec, element: usize, component: u8, rep: u16, code: &'static str, value: &[u8], msg: String) -> ElementIssue {
+fn issue(
+    e: &ElementSpec,
+    element: usize,
+    component: u8,
+    rep: u16,
+    code: &'static str,
+    value: &[u8],
+    msg: String,
+) -> ElementIssue {
     ElementIssue {
         element: element.min(255) as u8,
         component,
@@ -111,16 +141,43 @@ fn issue(e: &ElementSpec, element: usize, component: u8, rep: u16, code: &'stati
 }
 
 /// Splits an element into repetitions and checks each one.
-fn check_repeating(e: &ElementSpec, pos: usize, value: &[u8], seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+fn check_repeating(
+    e: &ElementSpec,
+    pos: usize,
+    value: &[u8],
+    seg: &Segment<'_>,
+    out: &mut Vec<ElementIssue>,
+) {
     let d = seg.delimiters();
     if let Some(rep_sep) = d.repetition.filter(|s| value.contains(s)) {
         let reps: Vec<&[u8]> = value.split(|&b| b == rep_sep).collect();
         if e.repeat <= 1 {
-            out.push(issue(e, pos, 0, 0, "12", value, format!("{} does not repeat", e.name)));
+            out.push(issue(
+                e,
+                pos,
+                0,
+                0,
+                "12",
+                value,
+                format!("{} does not repeat", e.name),
+            ));
             return;
         }
         if reps.len() > e.repeat as usize {
-            out.push(issue(e, pos, 0, 0, "12", value, format!("{} repeats {} times, at most {}", e.name, reps.len(), e.repeat)));
+            out.push(issue(
+                e,
+                pos,
+                0,
+                0,
+                "12",
+                value,
+                format!(
+                    "{} repeats {} times, at most {}",
+                    e.name,
+                    reps.len(),
+                    e.repeat
+                ),
+            ));
         }
         for (i, r) in reps.iter().enumerate() {
             check_simple(e, pos, 0, (i + 1) as u16, r, d.component, out, true);
@@ -130,7 +187,13 @@ fn check_repeating(e: &ElementSpec, pos: usize, value: &[u8], seg: &Segment<'_>,
     check_simple(e, pos, 0, 0, value, d.component, out, true);
 }
 
-fn check_composite(c: &CompositeSpec, pos: usize, value: &[u8], seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+fn check_composite(
+    c: &CompositeSpec,
+    pos: usize,
+    value: &[u8],
+    seg: &Segment<'_>,
+    out: &mut Vec<ElementIssue>,
+) {
     let d = seg.delimiters();
     let composite_issue = |code: &'static str, msg: String| ElementIssue {
         element: pos as u8,
@@ -151,17 +214,30 @@ fn check_composite(c: &CompositeSpec, pos: usize, value: &[u8], seg: &Segment<'_
         let rep_no = if repeats { (ri + 1) as u16 } else { 0 };
         if rep.iter().all(|&b| b == d.component) {
             if c.usage == Usage::Required && ri == 0 {
-                out.push(composite_issue("1", format!("required composite {} ({}) is missing", c.name, c.id)));
+                out.push(composite_issue(
+                    "1",
+                    format!("required composite {} ({}) is missing", c.name, c.id),
+                ));
             }
             continue;
         }
         if c.usage == Usage::NotUsed {
-            out.push(composite_issue("I10", format!("composite {} ({}) is marked Not Used", c.name, c.id)));
+            out.push(composite_issue(
+                "I10",
+                format!("composite {} ({}) is marked Not Used", c.name, c.id),
+            ));
             continue;
         }
         let count = components(rep, d.component).count();
         if count > c.components.len() {
-            out.push(composite_issue("13", format!("{} has {count} components, the guide defines {}", c.name, c.components.len())));
+            out.push(composite_issue(
+                "13",
+                format!(
+                    "{} has {count} components, the guide defines {}",
+                    c.name,
+                    c.components.len()
+                ),
+            ));
         }
         let mut parts = components(rep, d.component);
         for comp in &c.components {
@@ -173,10 +249,27 @@ fn check_composite(c: &CompositeSpec, pos: usize, value: &[u8], seg: &Segment<'_
 
 /// Checks one value (a simple element, one repetition, or one component).
 #[allow(clippy::too_many_arguments)]
-fn check_simple(e: &ElementSpec, pos: usize, comp: u8, rep: u16, v: &[u8], comp_sep: u8, out: &mut Vec<ElementIssue>, simple: bool) {
+fn check_simple(
+    e: &ElementSpec,
+    pos: usize,
+    comp: u8,
+    rep: u16,
+    v: &[u8],
+    comp_sep: u8,
+    out: &mut Vec<ElementIssue>,
+    simple: bool,
+) {
     if v.is_empty() {
         if e.usage == Usage::Required && rep <= 1 {
-            out.push(issue(e, pos, comp, rep, "1", v, format!("required element {} ({}) is missing", e.name, e.data_ele)));
+            out.push(issue(
+                e,
+                pos,
+                comp,
+                rep,
+                "1",
+                v,
+                format!("required element {} ({}) is missing", e.name, e.data_ele),
+            ));
         }
         return;
     }
@@ -184,37 +277,126 @@ fn check_simple(e: &ElementSpec, pos: usize, comp: u8, rep: u16, v: &[u8], comp_
         return;
     }
     if simple && comp_sep != 0 && v.contains(&comp_sep) {
-        out.push(issue(e, pos, comp, rep, "6", v, format!("{} is a simple element but holds a component separator", e.name)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "6",
+            v,
+            format!(
+                "{} is a simple element but holds a component separator",
+                e.name
+            ),
+        ));
         return;
     }
     if e.usage == Usage::NotUsed {
-        out.push(issue(e, pos, comp, rep, "I10", v, format!("{} ({}) is marked Not Used", e.name, e.data_ele)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "I10",
+            v,
+            format!("{} ({}) is marked Not Used", e.name, e.data_ele),
+        ));
         return;
     }
-    let measured = if e.data_type.is_numeric() { v.iter().filter(|&&b| b != b'-' && b != b'.').count() } else { v.len() };
+    let measured = if e.data_type.is_numeric() {
+        v.iter().filter(|&&b| b != b'-' && b != b'.').count()
+    } else {
+        v.len()
+    };
     if measured < e.min as usize {
-        out.push(issue(e, pos, comp, rep, "4", v, format!("{} is too short: {} < {}", e.name, measured, e.min)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "4",
+            v,
+            format!("{} is too short: {} < {}", e.name, measured, e.min),
+        ));
     }
     if measured > e.max as usize {
-        out.push(issue(e, pos, comp, rep, "5", v, format!("{} is too long: {} > {}", e.name, measured, e.max)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "5",
+            v,
+            format!("{} is too long: {} > {}", e.name, measured, e.max),
+        ));
     }
     if let Some(bad) = v.iter().find(|&&b| b < 0x20 || b == 0x7F) {
-        out.push(issue(e, pos, comp, rep, "6", v, format!("{} contains control character 0x{bad:02X}", e.name)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "6",
+            v,
+            format!("{} contains control character 0x{bad:02X}", e.name),
+        ));
         return;
     }
-    if matches!(e.data_type, DataType::AN | DataType::ID) && v.last() == Some(&b' ') && v.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1) >= e.min as usize {
-        out.push(issue(e, pos, comp, rep, "6", v, format!("{} has trailing spaces", e.name)));
+    if matches!(e.data_type, DataType::AN | DataType::ID)
+        && v.last() == Some(&b' ')
+        && v.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1) >= e.min as usize
+    {
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "6",
+            v,
+            format!("{} has trailing spaces", e.name),
+        ));
     }
     if !e.codes.is_empty() && e.external.is_none() && !e.codes.contains(v) {
-        out.push(issue(e, pos, comp, rep, "7", v, format!("{:?} is not a valid code for {} ({})", lossy(v), e.name, e.data_ele)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "7",
+            v,
+            format!(
+                "{:?} is not a valid code for {} ({})",
+                lossy(v),
+                e.name,
+                e.data_ele
+            ),
+        ));
     }
     // A date or time of the wrong length is reported as such (IK403 4/5), not again as invalid.
     let length_ok = (e.min as usize..=e.max as usize).contains(&measured);
-    if let Some((code, what)) = type_error(e.data_type, v).filter(|_| length_ok || !matches!(e.data_type, DataType::DT | DataType::TM)) {
-        out.push(issue(e, pos, comp, rep, code, v, format!("{} {what}: {:?}", e.name, lossy(v))));
+    if let Some((code, what)) = type_error(e.data_type, v)
+        .filter(|_| length_ok || !matches!(e.data_type, DataType::DT | DataType::TM))
+    {
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            code,
+            v,
+            format!("{} {what}: {:?}", e.name, lossy(v)),
+        ));
     }
     if let Some(p) = e.pattern.filter(|p| !p.found_in(v)) {
-        out.push(issue(e, pos, comp, rep, "7", v, format!("{} does not match the guide's pattern {p:?}", e.name)));
+        out.push(issue(
+            e,
+            pos,
+            comp,
+            rep,
+            "7",
+            v,
+            format!("{} does not match the guide's pattern {p:?}", e.name),
+        ));
     }
 }
 
@@ -227,9 +409,16 @@ fn is_clean(e: &ElementSpec, v: &[u8], comp_sep: u8) -> bool {
     }
     let typed = match e.data_type {
         DataType::AN | DataType::ID => {
-            v.len() >= e.min as usize && v.len() <= e.max as usize && v.last() != Some(&b' ') && v.iter().all(|&b| EXTENDED[b as usize] && b != comp_sep)
+            v.len() >= e.min as usize
+                && v.len() <= e.max as usize
+                && v.last() != Some(&b' ')
+                && v.iter().all(|&b| EXTENDED[b as usize] && b != comp_sep)
         }
-        DataType::N(_) => v.len() >= e.min as usize && v.len() <= e.max as usize && v.iter().all(u8::is_ascii_digit),
+        DataType::N(_) => {
+            v.len() >= e.min as usize
+                && v.len() <= e.max as usize
+                && v.iter().all(u8::is_ascii_digit)
+        }
         _ => false,
     };
     typed && (e.codes.is_empty() || e.external.is_some() || e.codes.contains(v))
@@ -240,7 +429,10 @@ pub fn type_error(t: DataType, v: &[u8]) -> Option<(&'static str, &'static str)>
     match t {
         DataType::N(_) => (!is_integer(v)).then_some(("6", "is not a whole number")),
         DataType::R => (!is_decimal(v)).then_some(("6", "is not a decimal number")),
-        DataType::AN | DataType::ID => v.iter().any(|&b| !EXTENDED[b as usize]).then_some(("6", "contains a character outside the X12 extended set")),
+        DataType::AN | DataType::ID => v
+            .iter()
+            .any(|&b| !EXTENDED[b as usize])
+            .then_some(("6", "contains a character outside the X12 extended set")),
         DataType::DT => (!is_date(v)).then_some(("8", "is not a valid date")),
         DataType::TM => (!is_time(v)).then_some(("9", "is not a valid time")),
         DataType::B => None,
@@ -326,30 +518,68 @@ fn date_format(spec: &SegmentNode, q: u8, at: u8, seg: &Segment<'_>, out: &mut V
         b"D6" => v.len() == 6 && is_date(v),
         b"DT" => v.len() == 12 && is_date(&v[..8]) && is_time(&v[8..]),
         b"TM" => is_time(v),
-        b"RD8" => v.len() == 17 && v[8] == b'-' && is_date(&v[..8]) && is_date(&v[9..]) && v[..8] <= v[9..],
+        b"RD8" => {
+            v.len() == 17
+                && v[8] == b'-'
+                && is_date(&v[..8])
+                && is_date(&v[9..])
+                && v[..8] <= v[9..]
+        }
         _ => true,
     };
     if !ok && let Some(ElementSlot::Simple(e)) = spec.elements.get(at as usize - 1) {
         let code = if format == b"TM" { "9" } else { "8" };
-        out.push(issue(e, at as usize, 0, 0, code, v, format!("{:?} is not a valid {} date", lossy(v), lossy(format))));
+        out.push(issue(
+            e,
+            at as usize,
+            0,
+            0,
+            code,
+            v,
+            format!("{:?} is not a valid {} date", lossy(v), lossy(format)),
+        ));
     }
 }
 
 fn syntax(rule: &SyntaxRule, spec: &SegmentNode, seg: &Segment<'_>, out: &mut Vec<ElementIssue>) {
     let present = |i: &u8| !seg.element(*i as usize).is_empty();
-    let reference = |i: u8| spec.elements.get(i as usize - 1).map_or("".into(), |s| s.reference().into());
+    let reference = |i: u8| {
+        spec.elements
+            .get(i as usize - 1)
+            .map_or("".into(), |s| s.reference().into())
+    };
     let mut flag = |i: u8, code: &'static str, msg: String| {
         // One report per element: a missing required element already says it all.
         if !out.iter().any(|x| x.element == i && x.component == 0) {
-            out.push(ElementIssue { element: i, component: 0, repetition: 0, reference: reference(i), code, value: None, message: msg });
+            out.push(ElementIssue {
+                element: i,
+                component: 0,
+                repetition: 0,
+                reference: reference(i),
+                code,
+                value: None,
+                message: msg,
+            });
         }
     };
-    let ids = |v: &[u8]| v.iter().map(|i| format!("{}{i:02}", seg.id_str())).collect::<Vec<_>>().join(", ");
+    let ids = |v: &[u8]| {
+        v.iter()
+            .map(|i| format!("{}{i:02}", seg.id_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match rule {
         SyntaxRule::Paired(v) => {
             let n = v.iter().filter(|i| present(i)).count();
-            if n != 0 && n != v.len() && let Some(&m) = v.iter().find(|i| !present(i)) {
-                flag(m, "2", format!("if any of {} is present, all are required", ids(v)));
+            if n != 0
+                && n != v.len()
+                && let Some(&m) = v.iter().find(|i| !present(i))
+            {
+                flag(
+                    m,
+                    "2",
+                    format!("if any of {} is present, all are required", ids(v)),
+                );
             }
         }
         SyntaxRule::Required(v) => {
@@ -359,17 +589,39 @@ fn syntax(rule: &SyntaxRule, spec: &SegmentNode, seg: &Segment<'_>, out: &mut Ve
         }
         SyntaxRule::Exclusion(v) => {
             if let Some(&second) = v.iter().filter(|i| present(i)).nth(1) {
-                flag(second, "10", format!("at most one of {} may be present", ids(v)));
+                flag(
+                    second,
+                    "10",
+                    format!("at most one of {} may be present", ids(v)),
+                );
             }
         }
         SyntaxRule::Conditional(first, rest) => {
-            if present(first) && let Some(&m) = rest.iter().find(|i| !present(i)) {
-                flag(m, "2", format!("{}{first:02} is present, so {} required", seg.id_str(), ids(rest)));
+            if present(first)
+                && let Some(&m) = rest.iter().find(|i| !present(i))
+            {
+                flag(
+                    m,
+                    "2",
+                    format!(
+                        "{}{first:02} is present, so {} required",
+                        seg.id_str(),
+                        ids(rest)
+                    ),
+                );
             }
         }
         SyntaxRule::ListConditional(first, rest) => {
             if present(first) && !rest.iter().any(present) {
-                flag(rest[0], "2", format!("{}{first:02} is present, so one of {} is required", seg.id_str(), ids(rest)));
+                flag(
+                    rest[0],
+                    "2",
+                    format!(
+                        "{}{first:02} is present, so one of {} is required",
+                        seg.id_str(),
+                        ids(rest)
+                    ),
+                );
             }
         }
     }

@@ -56,7 +56,11 @@ impl Rules {
             v if v.starts_with("005010X224") => Some((b"SV3", 2)),
             _ => None,
         };
-        Self { is_837: st01 == "837", line_charge, ..Self::default() }
+        Self {
+            is_837: st01 == "837",
+            line_charge,
+            ..Self::default()
+        }
     }
 
     pub fn on_segment(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
@@ -70,8 +74,22 @@ impl Rules {
             }
             b"LE" => match self.ls.take() {
                 Some((id, _)) if id == seg.element(1) => {}
-                Some((id, _)) => out.push(issue(position, "LE", 1, "447", seg.element(1), format!("LE01 must repeat LS01 {:?}", String::from_utf8_lossy(&id)))),
-                None => out.push(issue(position, "LE", 1, "447", seg.element(1), "LE without a preceding LS".into())),
+                Some((id, _)) => out.push(issue(
+                    position,
+                    "LE",
+                    1,
+                    "447",
+                    seg.element(1),
+                    format!("LE01 must repeat LS01 {:?}", String::from_utf8_lossy(&id)),
+                )),
+                None => out.push(issue(
+                    position,
+                    "LE",
+                    1,
+                    "447",
+                    seg.element(1),
+                    "LE without a preceding LS".into(),
+                )),
             },
             b"HL" => self.hl(seg, position, out),
             b"NM1" => npi(seg, position, out),
@@ -88,11 +106,20 @@ impl Rules {
             b"LX" if self.is_837 => {
                 self.lx += 1;
                 if parse_u32(seg.element(1)) != Some(self.lx) {
-                    out.push(issue(position, "LX", 1, "554", seg.element(1), format!("service line number should be {}", self.lx)));
+                    out.push(issue(
+                        position,
+                        "LX",
+                        1,
+                        "554",
+                        seg.element(1),
+                        format!("service line number should be {}", self.lx),
+                    ));
                 }
             }
             id if self.line_charge.is_some_and(|(s, _)| s == id) => {
-                let Some((_, el)) = self.line_charge else { return };
+                let Some((_, el)) = self.line_charge else {
+                    return;
+                };
                 if let (Some(c), Some(a)) = (self.claim.as_mut(), amount(seg.element(el))) {
                     c.lines += a;
                 }
@@ -104,8 +131,19 @@ impl Rules {
     /// Checks what can only be judged at the end of the set.
     pub fn finish(&mut self, out: &mut Vec<RuleIssue>) {
         self.close_claim(out);
-        for hl in self.hls.iter().filter(|h| h.wants_children && !h.has_children) {
-            out.push(issue(hl.position, "HL", 4, "736", b"1", "HL04 says a child level follows, but none does".into()));
+        for hl in self
+            .hls
+            .iter()
+            .filter(|h| h.wants_children && !h.has_children)
+        {
+            out.push(issue(
+                hl.position,
+                "HL",
+                4,
+                "736",
+                b"1",
+                "HL04 says a child level follows, but none does".into(),
+            ));
         }
     }
 
@@ -115,7 +153,10 @@ impl Rules {
                 position,
                 segment: "LE",
                 code: "3",
-                message: format!("the loop opened by LS*{} is not closed by an LE", String::from_utf8_lossy(&id)),
+                message: format!(
+                    "the loop opened by LS*{} is not closed by an LE",
+                    String::from_utf8_lossy(&id)
+                ),
                 issue: None,
             });
         }
@@ -125,11 +166,20 @@ impl Rules {
         let expected = self.hls.len() + 1;
         let id = seg.element(1);
         if parse_u32(id) != Some(expected as u32) || id.first() == Some(&b'0') {
-            out.push(issue(position, "HL", 1, "628", id, format!("HL01 should be {expected}: HL IDs number the levels 1, 2, 3...")));
+            out.push(issue(
+                position,
+                "HL",
+                1,
+                "628",
+                id,
+                format!("HL01 should be {expected}: HL IDs number the levels 1, 2, 3..."),
+            ));
         }
         let parent = seg.element(2);
         if !parent.is_empty() {
-            let p = std::str::from_utf8(parent).ok().and_then(|s| s.parse::<usize>().ok());
+            let p = std::str::from_utf8(parent)
+                .ok()
+                .and_then(|s| s.parse::<usize>().ok());
             match p.filter(|p| self.stack.contains(p)) {
                 Some(p) => {
                     while self.stack.last() != Some(&p) {
@@ -137,16 +187,34 @@ impl Rules {
                     }
                     let h = &mut self.hls[p - 1];
                     if !h.wants_children {
-                        out.push(issue(position, "HL", 2, "734", parent, format!("HL {p} said (HL04=0) that no child level follows")));
+                        out.push(issue(
+                            position,
+                            "HL",
+                            2,
+                            "734",
+                            parent,
+                            format!("HL {p} said (HL04=0) that no child level follows"),
+                        ));
                     }
                     h.has_children = true;
                 }
-                None => out.push(issue(position, "HL", 2, "734", parent, "HL02 does not name an enclosing HL level".into())),
+                None => out.push(issue(
+                    position,
+                    "HL",
+                    2,
+                    "734",
+                    parent,
+                    "HL02 does not name an enclosing HL level".into(),
+                )),
             }
         } else {
             self.stack.clear();
         }
-        self.hls.push(Hl { position, wants_children: seg.element(4) == b"1", has_children: false });
+        self.hls.push(Hl {
+            position,
+            wants_children: seg.element(4) == b"1",
+            has_children: false,
+        });
         self.stack.push(expected);
     }
 
@@ -154,8 +222,19 @@ impl Rules {
         if let (Some(c), Some(_)) = (self.claim.take(), self.line_charge)
             && c.total != c.lines
         {
-            out.push(issue(c.position, "CLM", 2, "782", &[], format!(
-                "claim {} total charge is {} but its service lines add up to {}", c.id, fmt_amount(c.total), fmt_amount(c.lines))));
+            out.push(issue(
+                c.position,
+                "CLM",
+                2,
+                "782",
+                &[],
+                format!(
+                    "claim {} total charge is {} but its service lines add up to {}",
+                    c.id,
+                    fmt_amount(c.total),
+                    fmt_amount(c.lines)
+                ),
+            ));
         }
     }
 }
@@ -167,7 +246,14 @@ fn parse_u32(v: &[u8]) -> Option<u32> {
     Some(v.iter().fold(0, |a, &b| a * 10 + u32::from(b - b'0')))
 }
 
-fn issue(position: u32, segment: &'static str, element: u8, reference: &str, value: &[u8], message: String) -> RuleIssue {
+fn issue(
+    position: u32,
+    segment: &'static str,
+    element: u8,
+    reference: &str,
+    value: &[u8],
+    message: String,
+) -> RuleIssue {
     RuleIssue {
         position,
         segment,
@@ -189,7 +275,17 @@ fn issue(position: u32, segment: &'static str, element: u8, reference: &str, val
 fn npi(seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
     let v = seg.element(9);
     if seg.element(8) == b"XX" && !v.is_empty() && !is_valid_npi(v) {
-        out.push(issue(position, "NM1", 9, "67", v, format!("{} is not a valid NPI (10 digits with a Luhn check digit)", String::from_utf8_lossy(v))));
+        out.push(issue(
+            position,
+            "NM1",
+            9,
+            "67",
+            v,
+            format!(
+                "{} is not a valid NPI (10 digits with a Luhn check digit)",
+                String::from_utf8_lossy(v)
+            ),
+        ));
     }
 }
 
@@ -218,10 +314,16 @@ pub fn amount(v: &[u8]) -> Option<i128> {
     let s = std::str::from_utf8(v).ok()?;
     let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if (int.is_empty() && frac.is_empty()) || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) || int.len() > 20 {
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        || int.len() > 20
+    {
         return None;
     }
-    let mut f = frac.bytes().take(4).fold(0i128, |a, b| a * 10 + i128::from(b - b'0'));
+    let mut f = frac
+        .bytes()
+        .take(4)
+        .fold(0i128, |a, b| a * 10 + i128::from(b - b'0'));
     for _ in frac.len().min(4)..4 {
         f *= 10;
     }
@@ -232,7 +334,12 @@ pub fn amount(v: &[u8]) -> Option<i128> {
 
 fn fmt_amount(v: i128) -> String {
     let cents = v / 100;
-    format!("{}{}.{:02}", if v < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100)
+    format!(
+        "{}{}.{:02}",
+        if v < 0 { "-" } else { "" },
+        cents.abs() / 100,
+        cents.abs() % 100
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! segment-level codes (IK304) agree with that reference on the same input.
 
 use crate::x12::segment::Segment;
-use crate::x12::spec::{NodeId, Spec, Usage, ROOT};
+use crate::x12::spec::{NodeId, ROOT, Spec, Usage};
 
 /// A segment-level problem found while walking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +41,12 @@ impl<'s> Walker<'s> {
         let mut counts = vec![0; spec.slots];
         counts[spec.node(st).slot as usize] = 1;
         counts[spec.node(ROOT).slot as usize] = 1;
-        Self { spec, counts, current: st, pending: Vec::new() }
+        Self {
+            spec,
+            counts,
+            current: st,
+            pending: Vec::new(),
+        }
     }
 
     pub fn spec(&self) -> &'s Spec {
@@ -58,7 +63,11 @@ impl<'s> Walker<'s> {
         self.pending.clear();
         let orig = self.current;
         let mut from_pos = self.spec.node(orig).pos;
-        let mut lp = if self.spec.node(orig).as_loop().is_some() { orig } else { self.spec.parent_loop(orig) };
+        let mut lp = if self.spec.node(orig).as_loop().is_some() {
+            orig
+        } else {
+            self.spec.parent_loop(orig)
+        };
         loop {
             if let Some(found) = self.scan(lp, from_pos, seg, out) {
                 self.current = found;
@@ -83,7 +92,13 @@ impl<'s> Walker<'s> {
         *c
     }
 
-    fn scan(&mut self, lp: NodeId, from_pos: u32, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
+    fn scan(
+        &mut self,
+        lp: NodeId,
+        from_pos: u32,
+        seg: &Segment<'_>,
+        out: &mut Vec<WalkIssue>,
+    ) -> Option<NodeId> {
         let spec = self.spec;
         let key = seg.id_key();
         let children = &spec.node(lp).as_loop()?.summary;
@@ -112,7 +127,10 @@ impl<'s> Walker<'s> {
                 }
             } else if c.id_key != 0 && c.id_key != key {
                 // Cannot open here; a required loop not yet seen is passed over.
-                if c.required && self.count(child) < 1 && let Some(first) = spec.first_child(child) {
+                if c.required
+                    && self.count(child) < 1
+                    && let Some(first) = spec.first_child(child)
+                {
                     self.pending.push((first, true));
                 }
             } else if self.loop_matches(child, seg) {
@@ -125,10 +143,17 @@ impl<'s> Walker<'s> {
     /// Does `seg` open loop `lp` (or, for a wrapper, one of its loops)?
     fn loop_matches(&mut self, lp: NodeId, seg: &Segment<'_>) -> bool {
         let spec = self.spec;
-        let Some(first) = spec.first_child(lp) else { return false };
+        let Some(first) = spec.first_child(lp) else {
+            return false;
+        };
         if spec.node(first).as_loop().is_some() {
-            let Some(l) = spec.node(lp).as_loop() else { return false };
-            return l.children.iter().any(|&c| spec.node(c).as_loop().is_some() && self.loop_matches(c, seg));
+            let Some(l) = spec.node(lp).as_loop() else {
+                return false;
+            };
+            return l
+                .children
+                .iter()
+                .any(|&c| spec.node(c).as_loop().is_some() && self.loop_matches(c, seg));
         }
         if matches(spec, first, seg) {
             return true;
@@ -159,7 +184,10 @@ impl<'s> Walker<'s> {
             return Some(first);
         }
         let l = spec.node(lp).as_loop()?;
-        l.children.iter().filter(|&&c| spec.node(c).as_loop().is_some()).find_map(|&c| self.enter(c, seg, out))
+        l.children
+            .iter()
+            .filter(|&&c| spec.node(c).as_loop().is_some())
+            .find_map(|&c| self.enter(c, seg, out))
     }
 
     /// Reports pending missing nodes, except those at `keep_pos` (still satisfiable there).
@@ -183,7 +211,9 @@ pub fn matches(spec: &Spec, node: NodeId, seg: &Segment<'_>) -> bool {
     if n.id_key != seg.id_key() {
         return false;
     }
-    let Some(key) = n.as_segment().and_then(|s| s.key.as_ref()) else { return true };
+    let Some(key) = n.as_segment().and_then(|s| s.key.as_ref()) else {
+        return true;
+    };
     let value = if key.component == 0 {
         seg.element(key.element as usize)
     } else {
