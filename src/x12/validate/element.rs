@@ -149,6 +149,10 @@ fn check_repeating(
     out: &mut Vec<ElementIssue>,
 ) {
     let d = seg.delimiters();
+    // One pass decides the common case: a clean value with no separator inside.
+    if is_clean(e, value, d.component, d.repetition.unwrap_or(d.component)) {
+        return;
+    }
     if let Some(rep_sep) = d.repetition.filter(|s| value.contains(s)) {
         let reps: Vec<&[u8]> = value.split(|&b| b == rep_sep).collect();
         if e.repeat <= 1 {
@@ -187,6 +191,27 @@ fn check_repeating(
     check_simple(e, pos, 0, 0, value, d.component, out, true);
 }
 
+/// The common composite: no repetition, no more components than defined, each one clean and
+/// each required one present.
+fn composite_is_clean(c: &CompositeSpec, value: &[u8], comp: u8, rep: Option<u8>) -> bool {
+    if c.usage == Usage::NotUsed || rep.is_some_and(|r| value.contains(&r)) {
+        return false;
+    }
+    let mut parts = value.split(|&b| b == comp);
+    for spec in &c.components {
+        match parts.next() {
+            Some(v) if !v.is_empty() => {
+                if !is_clean(spec, v, 0, 0) {
+                    return false;
+                }
+            }
+            _ if spec.usage == Usage::Required => return false,
+            _ => {}
+        }
+    }
+    parts.next().is_none()
+}
+
 fn check_composite(
     c: &CompositeSpec,
     pos: usize,
@@ -195,6 +220,9 @@ fn check_composite(
     out: &mut Vec<ElementIssue>,
 ) {
     let d = seg.delimiters();
+    if composite_is_clean(c, value, d.component, d.repetition) {
+        return;
+    }
     let composite_issue = |code: &'static str, msg: String| ElementIssue {
         element: pos as u8,
         component: 0,
@@ -273,7 +301,7 @@ fn check_simple(
         }
         return;
     }
-    if is_clean(e, v, if simple { comp_sep } else { 0 }) {
+    if is_clean(e, v, if simple { comp_sep } else { 0 }, 0) {
         return;
     }
     if simple && comp_sep != 0 && v.contains(&comp_sep) {
@@ -403,7 +431,7 @@ fn check_simple(
 /// The common case in one pass: a used, well-formed value of the right length and code.
 /// Anything else goes through the detailed checks, which say what is wrong.
 #[inline]
-fn is_clean(e: &ElementSpec, v: &[u8], comp_sep: u8) -> bool {
+fn is_clean(e: &ElementSpec, v: &[u8], comp_sep: u8, rep_sep: u8) -> bool {
     if e.usage == Usage::NotUsed || e.pattern.is_some() {
         return false;
     }
@@ -412,14 +440,21 @@ fn is_clean(e: &ElementSpec, v: &[u8], comp_sep: u8) -> bool {
             v.len() >= e.min as usize
                 && v.len() <= e.max as usize
                 && v.last() != Some(&b' ')
-                && v.iter().all(|&b| EXTENDED[b as usize] && b != comp_sep)
+                && v.iter()
+                    .all(|&b| EXTENDED[b as usize] && b != comp_sep && b != rep_sep)
         }
         DataType::N(_) => {
             v.len() >= e.min as usize
                 && v.len() <= e.max as usize
                 && v.iter().all(u8::is_ascii_digit)
         }
-        _ => false,
+        DataType::R => {
+            let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+            digits >= e.min as usize && digits <= e.max as usize && is_decimal(v)
+        }
+        DataType::DT => v.len() >= e.min as usize && v.len() <= e.max as usize && is_date(v),
+        DataType::TM => v.len() >= e.min as usize && v.len() <= e.max as usize && is_time(v),
+        DataType::B => false,
     };
     typed && (e.codes.is_empty() || e.external.is_some() || e.codes.contains(v))
 }

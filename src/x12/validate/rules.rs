@@ -309,26 +309,36 @@ pub fn is_valid_npi(v: &[u8]) -> bool {
     (10 - sum % 10) % 10 == u32::from(v[9] - b'0')
 }
 
-/// An X12 decimal as ten-thousandths; `None` when not a number.
+/// An X12 decimal as ten-thousandths (digits past the fourth decimal are dropped); `None` when
+/// not a number.
 pub fn amount(v: &[u8]) -> Option<i128> {
-    let s = std::str::from_utf8(v).ok()?;
-    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if (int.is_empty() && frac.is_empty())
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-        || int.len() > 20
-    {
+    let (neg, digits) = match v.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, v),
+    };
+    let (mut int, mut frac, mut frac_digits, mut seen_dot, mut any) =
+        (0i128, 0i128, 0u32, false, false);
+    for &b in digits {
+        match b {
+            b'.' if !seen_dot => seen_dot = true,
+            b'0'..=b'9' if !seen_dot => {
+                int = int.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+                any = true;
+            }
+            b'0'..=b'9' => {
+                if frac_digits < 4 {
+                    frac = frac * 10 + i128::from(b - b'0');
+                    frac_digits += 1;
+                }
+                any = true;
+            }
+            _ => return None,
+        }
+    }
+    if !any {
         return None;
     }
-    let mut f = frac
-        .bytes()
-        .take(4)
-        .fold(0i128, |a, b| a * 10 + i128::from(b - b'0'));
-    for _ in frac.len().min(4)..4 {
-        f *= 10;
-    }
-    let i: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let v = i * 10_000 + f;
+    let v = int.checked_mul(10_000)? + frac * 10i128.pow(4 - frac_digits);
     Some(if neg { -v } else { v })
 }
 
