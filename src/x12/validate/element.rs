@@ -200,11 +200,8 @@ fn composite_is_clean(c: &CompositeSpec, value: &[u8], comp: u8, rep: Option<u8>
     let mut parts = value.split(|&b| b == comp);
     for spec in &c.components {
         match parts.next() {
-            Some(v) if !v.is_empty() => {
-                if !is_clean(spec, v, 0, 0) {
-                    return false;
-                }
-            }
+            Some(v) if !v.is_empty() && !is_clean(spec, v, 0, 0) => return false,
+            Some(v) if !v.is_empty() => {}
             _ if spec.usage == Usage::Required => return false,
             _ => {}
         }
