@@ -60,6 +60,8 @@ pub struct Validator {
     content_error_reported: bool,
     junk_end: u64,
     junk_len: u64,
+    /// Off only in tests that check memoized walks against full ones.
+    full_walks: bool,
 }
 
 impl std::fmt::Debug for Validator {
@@ -614,7 +616,13 @@ impl Validator {
         }
         report.guide = spec.map(|s| s.version.to_string());
         let mut state = SetState {
-            walker: spec.map(Walker::new),
+            walker: spec.map(|s| {
+                if self.full_walks {
+                    Walker::new(s).without_memo()
+                } else {
+                    Walker::new(s)
+                }
+            }),
             rules: Rules::new(&st01, version),
             report,
             ls: None,
@@ -947,4 +955,69 @@ fn push_segment_issue(
         message,
         elements,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::x12::lexer::{Lexer, Step};
+
+    fn run(bytes: &[u8], full_walks: bool) -> String {
+        let mut v = Validator {
+            full_walks,
+            ..Validator::default()
+        };
+        let mut lexer = Lexer::new();
+        let mut pos = 0;
+        while let Step::Item {
+            lexeme,
+            offset,
+            consumed,
+        } = lexer.step(&bytes[pos..], true)
+        {
+            v.push(lexeme, (pos + offset) as u64);
+            pos += consumed;
+        }
+        serde_json::to_string(&v.finish()).unwrap_or_default()
+    }
+
+    fn seed() -> Vec<u8> {
+        let mut b = Vec::new();
+        let shape = crate::x12::sample::Sample837 {
+            claims: 12,
+            claims_per_set: 6,
+            sets_per_interchange: 2,
+        };
+        crate::x12::sample::write_837p(shape, &mut b).unwrap_or_default();
+        b
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+        /// Remembered walks report exactly what full walks report, whatever the faults.
+        #[test]
+        fn memoized_walks_equal_full_walks(edits in proptest::collection::vec((any::<usize>(), 0usize..6), 1..6)) {
+            let mut b = seed();
+            // Faults that move the walk: drop, duplicate or retype segments, break qualifiers.
+            for (at, kind) in edits {
+                let i = at % b.len();
+                let line_start = b[..i].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+                let line_end = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p + 1);
+                let line = b[line_start..line_end].to_vec();
+                match kind {
+                    0 => { b.drain(line_start..line_end); }
+                    1 => { b.splice(line_end..line_end, line); }
+                    2 => b[i] = b'X',
+                    3 => b[i] = b'*',
+                    4 => { b.splice(line_start..line_start, b"REF*EI*1~\n".iter().copied()); }
+                    _ => { b.splice(line_start..line_start, b"HL*9*1*22*0~\n".iter().copied()); }
+                }
+                if b.is_empty() { break; }
+            }
+            prop_assert_eq!(run(&b, false), run(&b, true));
+        }
+    }
 }

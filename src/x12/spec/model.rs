@@ -62,8 +62,8 @@ pub struct CodeSet {
     long: Vec<Box<[u8]>>,
 }
 
-/// Packs up to 16 bytes, length-tagged so that `A` and `A\0` differ.
-fn pack(v: &[u8]) -> Option<u128> {
+/// Packs up to 15 bytes, length-tagged so that `A` and `A\0` differ.
+pub fn pack(v: &[u8]) -> Option<u128> {
     if v.len() > 15 {
         return None;
     }
@@ -340,11 +340,24 @@ pub struct Spec {
     pub title: Box<str>,
     pub nodes: Vec<Node>,
     pub slots: usize,
+    /// For each segment ID (as [`id_key`], sorted), the element positions whose values decide
+    /// which guide segment it is; `None` for IDs qualified in more than two places.
+    pub qualifiers: Vec<(u32, Option<Vec<(u8, u8)>>)>,
 }
 
 impl Spec {
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
+    }
+
+    /// Element positions qualifying segments with this ID (empty when none are qualified);
+    /// `None` for unknown IDs.
+    pub fn qualifier_positions(&self, id_key: u32) -> Option<&[(u8, u8)]> {
+        let i = self
+            .qualifiers
+            .binary_search_by_key(&id_key, |(k, _)| *k)
+            .ok()?;
+        self.qualifiers[i].1.as_deref()
     }
 
     /// The nearest enclosing loop of a node (the root is its own).

@@ -362,6 +362,7 @@ pub fn parse_spec(file: &str, text: &str, dict: &Dictionary) -> Result<Spec, Spe
         title: title.into(),
         nodes,
         slots: 0,
+        qualifiers: Vec::new(),
     };
     finish(&mut spec).map_err(|m| SpecError {
         file: file.into(),
@@ -449,6 +450,25 @@ fn finish(spec: &mut Spec) -> Result<(), String> {
             l.summary = summary;
         }
     }
+    let mut qualifiers: HashMap<u32, Option<Vec<(u8, u8)>>> = HashMap::new();
+    for node in &spec.nodes {
+        let Some(seg) = node.as_segment() else {
+            continue;
+        };
+        let entry = qualifiers
+            .entry(node.id_key)
+            .or_insert_with(|| Some(Vec::new()));
+        if let (Some(list), Some(k)) = (entry.as_mut(), &seg.key) {
+            if !list.contains(&(k.element, k.component)) {
+                list.push((k.element, k.component));
+            }
+            if list.len() > 2 {
+                *entry = None;
+            }
+        }
+    }
+    spec.qualifiers = qualifiers.into_iter().collect();
+    spec.qualifiers.sort_unstable_by_key(|(k, _)| *k);
     // Counter slots by path: namesakes at one path are counted together.
     let mut paths: Vec<String> = vec![String::new(); n];
     let mut slot_of: HashMap<String, u32> = HashMap::new();

@@ -32,7 +32,29 @@ pub struct Walker<'s> {
     current: NodeId,
     /// Required nodes passed over during this walk: (opening segment or segment, loop?).
     pending: Vec<(NodeId, bool)>,
+    /// Every required node this walk passed over, whatever its count (see [`Memo`]).
+    passed: Vec<NodeId>,
+    /// The loop this walk entered, if any.
+    entered: Option<NodeId>,
+    /// Remembered walks by starting node: (segment ID, qualifier values, outcome).
+    memo: Vec<Vec<(u32, [u128; 2], Memo)>>,
+    memo_enabled: bool,
 }
+
+/// A clean walk, remembered: claims and service lines repeat the same walks thousands of times.
+/// The walk's outcome depends only on the key; what it reports depends on the counters, so a
+/// replay first checks that every required node passed over has been seen and that no maximum
+/// would be exceeded, and otherwise walks in full.
+#[derive(Debug)]
+struct Memo {
+    found: NodeId,
+    entered: Option<NodeId>,
+    passed: Box<[NodeId]>,
+}
+
+/// Remembered walks kept per starting node; more distinct ones than this are walked in full
+/// (valid files need a handful; the cap bounds what hostile input can make us keep).
+const MEMO_PER_NODE: usize = 16;
 
 impl<'s> Walker<'s> {
     /// A walker positioned on the transaction's ST segment.
@@ -46,7 +68,17 @@ impl<'s> Walker<'s> {
             counts,
             current: st,
             pending: Vec::new(),
+            passed: Vec::new(),
+            entered: None,
+            memo: Vec::new(),
+            memo_enabled: true,
         }
+    }
+
+    /// Walks every segment in full (tests compare this with the memoized walk).
+    pub fn without_memo(mut self) -> Self {
+        self.memo_enabled = false;
+        self
     }
 
     pub fn spec(&self) -> &'s Spec {
@@ -60,6 +92,59 @@ impl<'s> Walker<'s> {
 
     /// Finds the guide node for `seg`; issues found on the way are appended to `out`.
     pub fn walk(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
+        let key = self.memo_key(seg).filter(|_| self.memo_enabled);
+        if let Some((id, q)) = key
+            && let Some(list) = self.memo.get(self.current as usize)
+            && let Some((_, _, m)) = list.iter().find(|(i, v, _)| *i == id && *v == q)
+            && let Some(found) = replay(self.spec, &mut self.counts, m)
+        {
+            self.current = found;
+            return Some(found);
+        }
+        let from = self.current;
+        let before = out.len();
+        self.passed.clear();
+        self.entered = None;
+        let found = self.walk_in_full(seg, out);
+        if let (Some((id, q)), Some(found)) = (key, found)
+            && out.len() == before
+            && self.pending.is_empty()
+        {
+            if self.memo.is_empty() {
+                self.memo.resize_with(self.spec.nodes.len(), Vec::new);
+            }
+            let list = &mut self.memo[from as usize];
+            if list.len() < MEMO_PER_NODE && !list.iter().any(|(i, v, _)| *i == id && *v == q) {
+                let memo = Memo {
+                    found,
+                    entered: self.entered,
+                    passed: self.passed.as_slice().into(),
+                };
+                list.push((id, q, memo));
+            }
+        }
+        found
+    }
+
+    /// The segment ID and the values of the elements that qualify segments with that ID.
+    fn memo_key(&self, seg: &Segment<'_>) -> Option<(u32, [u128; 2])> {
+        let id = seg.id_key();
+        let mut qualifiers = [0u128; 2];
+        for (q, &(element, component)) in qualifiers
+            .iter_mut()
+            .zip(self.spec.qualifier_positions(id)?)
+        {
+            let v = if component == 0 {
+                seg.element(element as usize)
+            } else {
+                seg.component(element as usize, component as usize)
+            };
+            *q = crate::x12::spec::pack(v)?;
+        }
+        Some((id, qualifiers))
+    }
+
+    fn walk_in_full(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
         self.pending.clear();
         let orig = self.current;
         let mut from_pos = self.spec.node(orig).pos;
@@ -122,16 +207,21 @@ impl<'s> Walker<'s> {
                     self.flush(Some(node.pos), out);
                     return Some(child);
                 }
-                if c.required && self.count(child) < 1 {
-                    self.pending.push((child, false));
+                if c.required {
+                    self.passed.push(child);
+                    if self.count(child) < 1 {
+                        self.pending.push((child, false));
+                    }
                 }
             } else if c.id_key != 0 && c.id_key != key {
                 // Cannot open here; a required loop not yet seen is passed over.
-                if c.required
-                    && self.count(child) < 1
-                    && let Some(first) = spec.first_child(child)
-                {
-                    self.pending.push((first, true));
+                if c.required {
+                    self.passed.push(child);
+                    if self.count(child) < 1
+                        && let Some(first) = spec.first_child(child)
+                    {
+                        self.pending.push((first, true));
+                    }
                 }
             } else if self.loop_matches(child, seg) {
                 return self.enter(child, seg, out);
@@ -158,8 +248,11 @@ impl<'s> Walker<'s> {
         if matches(spec, first, seg) {
             return true;
         }
-        if spec.node(lp).usage == Usage::Required && self.count(lp) < 1 {
-            self.pending.push((first, true));
+        if spec.node(lp).usage == Usage::Required {
+            self.passed.push(lp);
+            if self.count(lp) < 1 {
+                self.pending.push((first, true));
+            }
         }
         false
     }
@@ -180,6 +273,7 @@ impl<'s> Walker<'s> {
                 }
             }
             self.bump(first);
+            self.entered = Some(lp);
             self.flush(None, out);
             return Some(first);
         }
@@ -220,4 +314,28 @@ pub fn matches(spec: &Spec, node: NodeId, seg: &Segment<'_>) -> bool {
         seg.component(key.element as usize, key.component as usize)
     };
     key.codes.contains(value)
+}
+
+/// Applies a remembered walk if it would report nothing now; returns where it lands.
+fn replay(spec: &Spec, counts: &mut [u32], m: &Memo) -> Option<NodeId> {
+    let count = |counts: &[u32], n: NodeId| counts[spec.node(n).slot as usize];
+    if m.passed.iter().any(|&n| count(counts, n) < 1) {
+        return None;
+    }
+    match m.entered {
+        Some(lp) => {
+            let node = spec.node(lp);
+            if count(counts, lp) + 1 > node.max {
+                return None;
+            }
+            if let Some(l) = node.as_loop() {
+                counts[l.reset_slots.start as usize..l.reset_slots.end as usize].fill(0);
+            }
+            counts[node.slot as usize] += 1;
+        }
+        None if count(counts, m.found) + 1 > spec.node(m.found).max => return None,
+        None => {}
+    }
+    counts[spec.node(m.found).slot as usize] += 1;
+    Some(m.found)
 }
