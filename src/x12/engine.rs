@@ -856,16 +856,16 @@ fn check_into(
     let Some(seg_spec) = spec.node(node).as_segment() else {
         return;
     };
-    let mut check = std::mem::take(&mut state.check);
+    let check = &mut state.check;
     check.elements.clear();
     check.syntax_error = false;
-    check_segment(seg_spec, seg, &mut check);
+    check_segment(seg_spec, seg, check);
     if !check.elements.is_empty() || check.syntax_error {
-        let message = if check.elements.is_empty() {
+        let elements = std::mem::take(&mut check.elements);
+        let message = if elements.is_empty() {
             "the segment ends with a data element separator".to_string()
         } else {
-            check
-                .elements
+            elements
                 .iter()
                 .map(|e| e.message.as_str())
                 .collect::<Vec<_>>()
@@ -879,10 +879,9 @@ fn check_into(
             "8",
             &loop_id,
             message,
-            std::mem::take(&mut check.elements),
+            elements,
         );
     }
-    state.check = check;
 }
 
 fn flush_rule_issues(state: &mut SetState) {

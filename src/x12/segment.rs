@@ -84,11 +84,17 @@ impl<'a> Segment<'a> {
     }
 
     /// Data element `n` (1-based), or an empty slice when absent.
+    #[inline]
     pub fn element(&self, n: usize) -> &'a [u8] {
         if n == 0 || n >= self.fields {
             return &[];
         }
         self.field(n)
+    }
+
+    /// The data elements in order (element 1 first), trailing empty ones included.
+    pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (1..self.fields).map(move |i| self.field(i))
     }
 
     /// Component `m` (1-based) of the first repetition of element `n`.
@@ -119,6 +125,7 @@ impl<'a> Segment<'a> {
         })
     }
 
+    #[inline]
     fn field(&self, i: usize) -> &'a [u8] {
         if self.fields <= INLINE + 1 {
             let start = if i == 0 {
@@ -128,11 +135,16 @@ impl<'a> Segment<'a> {
             };
             &self.raw[start..self.ends[i] as usize]
         } else {
-            self.raw
-                .split(|&b| b == self.delims.element)
-                .nth(i)
-                .unwrap_or(&[])
+            self.field_slow(i)
         }
+    }
+
+    #[cold]
+    fn field_slow(&self, i: usize) -> &'a [u8] {
+        self.raw
+            .split(|&b| b == self.delims.element)
+            .nth(i)
+            .unwrap_or(&[])
     }
 }
 

@@ -328,6 +328,9 @@ impl Node {
     }
 }
 
+/// An element position and component position (0 for a simple element).
+pub type ElementPosition = (u8, u8);
+
 /// One implementation guide.
 #[derive(Debug)]
 pub struct Spec {
@@ -342,7 +345,7 @@ pub struct Spec {
     pub slots: usize,
     /// For each segment ID (as [`id_key`], sorted), the element positions whose values decide
     /// which guide segment it is; `None` for IDs qualified in more than two places.
-    pub qualifiers: Vec<(u32, Option<Vec<(u8, u8)>>)>,
+    pub qualifiers: Vec<(u32, Option<Vec<ElementPosition>>)>,
 }
 
 impl Spec {

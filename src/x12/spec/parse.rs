@@ -134,7 +134,20 @@ fn split_attrs(toks: Vec<String>) -> Line {
     Line { pos, attrs }
 }
 
-fn codes(attrs: &HashMap<String, String>) -> CodeSet {
+fn codes(attrs: &HashMap<String, String>) -> Result<CodeSet, String> {
+    if let Some(bad) = attrs.get("codes").and_then(|v| {
+        v.split('|')
+            .find(|c| !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' '))
+    }) {
+        // The validator's fast path relies on codes holding no separator or punctuation.
+        return Err(format!(
+            "code {bad:?} holds characters other than letters, digits and spaces"
+        ));
+    }
+    Ok(codes_unchecked(attrs))
+}
+
+fn codes_unchecked(attrs: &HashMap<String, String>) -> CodeSet {
     attrs.get("codes").map_or_else(CodeSet::default, |v| {
         CodeSet::new(v.split('|').map(|c| c.as_bytes().into()).collect())
     })
@@ -159,7 +172,7 @@ fn element(l: &Line, dict: &Dictionary) -> Result<ElementSpec, String> {
         data_type,
         min,
         max,
-        codes: codes(&l.attrs),
+        codes: codes(&l.attrs)?,
         external: l.attrs.get("ext").map(|e| e.as_str().into()),
         repeat: l
             .attrs

@@ -25,16 +25,33 @@ pub struct ElementIssue {
     pub message: String,
 }
 
-/// Segment-level result of element validation.
-#[derive(Debug, Default)]
+/// Segment-level result of element validation, and scratch state reused across segments.
+#[derive(Debug)]
 pub struct SegmentCheck {
     pub elements: Vec<ElementIssue>,
-    /// The segment has elements beyond those the guide defines, or a trailing separator.
+    /// The segment ends with a data element separator.
     pub syntax_error: bool,
+    /// Separators of the interchange being checked.
+    clean: Separators,
+}
+
+impl Default for SegmentCheck {
+    fn default() -> Self {
+        Self {
+            elements: Vec::new(),
+            syntax_error: false,
+            clean: Separators {
+                component: b':',
+                repetition: b'^',
+            },
+        }
+    }
 }
 
 /// Checks every element of `seg` against the guide segment.
 pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentCheck) {
+    let d = seg.delimiters();
+    out.clean = Separators::of(d);
     let defined = spec.elements.len();
     let present = seg.len();
     if present > defined {
@@ -51,61 +68,28 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
             ),
         });
     }
-    if seg.raw().last() == Some(&seg.delimiters().element) {
+    if seg.raw().last() == Some(&d.element) {
         out.syntax_error = true;
     }
     // Beyond the last element present only required ones have something to say.
     for &pos in spec.required.iter().filter(|&&p| p as usize > present) {
-        let slot = &spec.elements[pos as usize - 1];
-        let (reference, name) = match slot {
-            ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name),
-            ElementSlot::Composite(c) => (c.id.clone(), &c.name),
-        };
-        let what = if matches!(slot, ElementSlot::Composite(_)) {
-            "composite"
-        } else {
-            "element"
-        };
-        out.elements.push(ElementIssue {
-            element: pos,
-            component: 0,
-            repetition: 0,
-            reference: reference.clone(),
-            code: "1",
-            value: None,
-            message: format!("required {what} {name} ({reference}) is missing"),
-        });
+        out.elements.push(missing(&spec.elements[pos as usize - 1]));
     }
-    for slot in &spec.elements[..present.min(defined)] {
+    for (slot, value) in spec.elements.iter().zip(seg.elements()) {
         let pos = slot.seq() as usize;
-        let value = seg.element(pos);
         if value.is_empty() {
-            // Absent: only a required element or composite has something to say.
             if slot.usage() == Usage::Required {
-                let (reference, name) = match slot {
-                    ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name),
-                    ElementSlot::Composite(c) => (c.id.clone(), &c.name),
-                };
-                let what = if matches!(slot, ElementSlot::Composite(_)) {
-                    "composite"
-                } else {
-                    "element"
-                };
-                out.elements.push(ElementIssue {
-                    element: pos as u8,
-                    component: 0,
-                    repetition: 0,
-                    reference: reference.clone(),
-                    code: "1",
-                    value: None,
-                    message: format!("required {what} {name} ({reference}) is missing"),
-                });
+                out.elements.push(missing(slot));
             }
             continue;
         }
         match slot {
-            ElementSlot::Simple(e) => check_repeating(e, pos, value, seg, &mut out.elements),
-            ElementSlot::Composite(c) => check_composite(c, pos, value, seg, &mut out.elements),
+            ElementSlot::Simple(e) => {
+                check_repeating(e, pos, value, seg, out.clean, &mut out.elements)
+            }
+            ElementSlot::Composite(c) => {
+                check_composite(c, pos, value, seg, out.clean, &mut out.elements)
+            }
         }
     }
     if let Some((q, v)) = spec.date_pair {
@@ -113,6 +97,23 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
     }
     for rule in &spec.syntax {
         syntax(rule, spec, seg, &mut out.elements);
+    }
+}
+
+/// A required element or composite that is absent.
+fn missing(slot: &ElementSlot) -> ElementIssue {
+    let (reference, name, what) = match slot {
+        ElementSlot::Simple(e) => (e.data_ele.clone(), &e.name, "element"),
+        ElementSlot::Composite(c) => (c.id.clone(), &c.name, "composite"),
+    };
+    ElementIssue {
+        element: slot.seq(),
+        component: 0,
+        repetition: 0,
+        message: format!("required {what} {name} ({reference}) is missing"),
+        reference,
+        code: "1",
+        value: None,
     }
 }
 
@@ -146,11 +147,12 @@ fn check_repeating(
     pos: usize,
     value: &[u8],
     seg: &Segment<'_>,
+    clean: Separators,
     out: &mut Vec<ElementIssue>,
 ) {
     let d = seg.delimiters();
     // One pass decides the common case: a clean value with no separator inside.
-    if is_clean(e, value, d.component, d.repetition.unwrap_or(d.component)) {
+    if is_clean(e, value, clean) {
         return;
     }
     if let Some(rep_sep) = d.repetition.filter(|s| value.contains(s)) {
@@ -193,14 +195,20 @@ fn check_repeating(
 
 /// The common composite: no repetition, no more components than defined, each one clean and
 /// each required one present.
-fn composite_is_clean(c: &CompositeSpec, value: &[u8], comp: u8, rep: Option<u8>) -> bool {
+fn composite_is_clean(
+    c: &CompositeSpec,
+    value: &[u8],
+    comp: u8,
+    rep: Option<u8>,
+    clean: Separators,
+) -> bool {
     if c.usage == Usage::NotUsed || rep.is_some_and(|r| value.contains(&r)) {
         return false;
     }
     let mut parts = value.split(|&b| b == comp);
     for spec in &c.components {
         match parts.next() {
-            Some(v) if !v.is_empty() && !is_clean(spec, v, 0, 0) => return false,
+            Some(v) if !v.is_empty() && !is_clean(spec, v, clean) => return false,
             Some(v) if !v.is_empty() => {}
             _ if spec.usage == Usage::Required => return false,
             _ => {}
@@ -214,10 +222,11 @@ fn check_composite(
     pos: usize,
     value: &[u8],
     seg: &Segment<'_>,
+    clean: Separators,
     out: &mut Vec<ElementIssue>,
 ) {
     let d = seg.delimiters();
-    if composite_is_clean(c, value, d.component, d.repetition) {
+    if composite_is_clean(c, value, d.component, d.repetition, clean) {
         return;
     }
     let composite_issue = |code: &'static str, msg: String| ElementIssue {
@@ -298,7 +307,11 @@ fn check_simple(
         }
         return;
     }
-    if is_clean(e, v, if simple { comp_sep } else { 0 }, 0) {
+    let seps = Separators {
+        component: if simple { comp_sep } else { 0 },
+        repetition: if simple { comp_sep } else { 0 },
+    };
+    if is_clean(e, v, seps) {
         return;
     }
     if simple && comp_sep != 0 && v.contains(&comp_sep) {
@@ -428,32 +441,70 @@ fn check_simple(
 /// The common case in one pass: a used, well-formed value of the right length and code.
 /// Anything else goes through the detailed checks, which say what is wrong.
 #[inline]
-fn is_clean(e: &ElementSpec, v: &[u8], comp_sep: u8, rep_sep: u8) -> bool {
-    if e.usage == Usage::NotUsed || e.pattern.is_some() {
+fn is_clean(e: &ElementSpec, v: &[u8], clean: Separators) -> bool {
+    if e.usage == Usage::NotUsed || e.pattern.is_some() || v.len() < e.min as usize {
         return false;
     }
+    let coded = !e.codes.is_empty() && e.external.is_none();
     let typed = match e.data_type {
+        // A listed code is made of letters, digits and spaces (checked when specs load).
+        DataType::ID if coded => v.len() <= e.max as usize,
         DataType::AN | DataType::ID => {
-            v.len() >= e.min as usize
-                && v.len() <= e.max as usize
-                && v.last() != Some(&b' ')
-                && v.iter()
-                    .all(|&b| EXTENDED[b as usize] && b != comp_sep && b != rep_sep)
+            v.len() <= e.max as usize && v.last() != Some(&b' ') && clean.clean(v)
         }
-        DataType::N(_) => {
-            v.len() >= e.min as usize
-                && v.len() <= e.max as usize
-                && v.iter().all(u8::is_ascii_digit)
-        }
+        DataType::N(_) => v.len() <= e.max as usize && v.iter().all(u8::is_ascii_digit),
         DataType::R => {
             let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
             digits >= e.min as usize && digits <= e.max as usize && is_decimal(v)
         }
-        DataType::DT => v.len() >= e.min as usize && v.len() <= e.max as usize && is_date(v),
-        DataType::TM => v.len() >= e.min as usize && v.len() <= e.max as usize && is_time(v),
+        DataType::DT => v.len() <= e.max as usize && is_date(v),
+        DataType::TM => v.len() <= e.max as usize && is_time(v),
         DataType::B => false,
     };
-    typed && (e.codes.is_empty() || e.external.is_some() || e.codes.contains(v))
+    typed && (!coded || e.codes.contains(v))
+}
+
+/// The separators a clean value must not hold, besides the element separator and terminator
+/// (which cannot occur in an element at all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Separators {
+    component: u8,
+    repetition: u8,
+}
+
+impl Separators {
+    fn of(d: crate::x12::Delimiters) -> Self {
+        Self {
+            component: d.component,
+            repetition: d.repetition.unwrap_or(d.component),
+        }
+    }
+
+    /// Does `v` hold only extended-set characters (all of printable ASCII) and no separator?
+    /// Eight bytes at a time, with the usual word tricks, since names and addresses are long.
+    #[inline]
+    fn clean(self, v: &[u8]) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+        let (c, r) = (
+            ONES * u64::from(self.component),
+            ONES * u64::from(self.repetition),
+        );
+        let mut chunks = v.chunks_exact(8);
+        for w in &mut chunks {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+            let above_tilde = (x.wrapping_add(ONES) | x) & HIGH != 0;
+            if below_space || above_tilde || has_zero(x ^ c) || has_zero(x ^ r) {
+                return false;
+            }
+        }
+        chunks
+            .remainder()
+            .iter()
+            .all(|&b| (0x20..0x7F).contains(&b) && b != self.component && b != self.repetition)
+    }
 }
 
 /// Checks a value against its X12 type; returns the IK403 code and a description.
