@@ -10,7 +10,7 @@ use super::report::*;
 use super::segment::Segment;
 use super::spec::{Spec, spec_for};
 use super::validate::element::{SegmentCheck, check_segment, is_date, is_time};
-use super::validate::rules::{RuleIssue, Rules};
+use super::validate::rules::{ClaimId, RuleIssue, Rules};
 use super::validate::walker::{WalkIssue, Walker};
 
 /// TA105 code for a bad ISA01..ISA16.
@@ -41,7 +41,7 @@ struct SetState {
     rules: Rules,
     report: SetReport,
     ls: Option<String>,
-    claim: Option<String>,
+    claim: Option<ClaimId>,
     walk: Vec<WalkIssue>,
     check: SegmentCheck,
     rule_issues: Vec<RuleIssue>,
@@ -668,7 +668,7 @@ impl Validator {
         let position = state.report.segment_count;
         match seg.id() {
             b"LS" => state.ls = Some(text(seg.element(1))),
-            b"CLM" => state.claim = Some(text(seg.element(1))),
+            b"CLM" => state.claim = Some(ClaimId::new(seg.element(1))),
             b"HL" => state.claim = None,
             _ => {}
         }
@@ -940,10 +940,7 @@ fn push_segment_issue(
         r.more_issues += 1;
         return;
     }
-    let business_unit = state
-        .claim
-        .as_ref()
-        .map(|c| ("CLM01".to_string(), c.clone()));
+    let business_unit = state.claim.map(|c| ("CLM01".to_string(), c.text()));
     r.segments.push(SegmentIssue {
         position,
         segment: segment.to_string(),

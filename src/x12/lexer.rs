@@ -126,17 +126,12 @@ impl Lexer {
             }
             return item(Lexeme::Junk { len }, pos, pos + len);
         };
-        match rest.iter().position(|&b| b == delims.segment) {
-            Some(end) if end <= MAX_SEGMENT_LEN => {
-                let seg = Segment::new(&rest[..end], delims);
+        match Segment::scan(rest, delims, MAX_SEGMENT_LEN + 1) {
+            Some((seg, end)) => {
                 if seg.id() == b"IEA" {
                     self.delims = None;
                 }
                 item(Lexeme::Segment(seg), pos, pos + end + 1)
-            }
-            Some(_) => {
-                self.skipping = true;
-                item(Lexeme::Oversized, pos, pos)
             }
             None if rest.len() > MAX_SEGMENT_LEN => {
                 self.skipping = true;

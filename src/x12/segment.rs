@@ -50,6 +50,43 @@ impl<'a> Segment<'a> {
         }
     }
 
+    /// Reads one segment from the start of `input` up to its terminator, in a single pass that
+    /// also notes where the elements end. Returns the segment and its length without the
+    /// terminator, or `None` when no terminator occurs within `limit` bytes.
+    #[inline]
+    pub fn scan(input: &'a [u8], delims: Delimiters, limit: usize) -> Option<(Self, usize)> {
+        let mut ends = [0u16; INLINE + 1];
+        let mut fields = 0;
+        for (i, &b) in input
+            .iter()
+            .enumerate()
+            .take(limit.min(usize::from(u16::MAX)))
+        {
+            if b == delims.segment {
+                if fields <= INLINE {
+                    ends[fields] = i as u16;
+                }
+                let raw = &input[..i];
+                return Some((
+                    Self {
+                        raw,
+                        delims,
+                        ends,
+                        fields: fields + 1,
+                    },
+                    i,
+                ));
+            }
+            if b == delims.element {
+                if fields <= INLINE {
+                    ends[fields] = i as u16;
+                }
+                fields += 1;
+            }
+        }
+        None
+    }
+
     /// The whole segment, without terminator.
     pub fn raw(&self) -> &'a [u8] {
         self.raw

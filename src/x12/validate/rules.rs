@@ -32,7 +32,31 @@ struct Claim {
     position: u32,
     total: i128,
     lines: i128,
-    id: String,
+    id: ClaimId,
+}
+
+/// A claim's CLM01, kept inline: copying it per claim must not allocate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimId {
+    len: u8,
+    bytes: [u8; 38],
+}
+
+impl ClaimId {
+    /// CLM01 is at most 38 characters; longer values (already a finding) are cut.
+    pub fn new(v: &[u8]) -> Self {
+        let mut bytes = [0u8; 38];
+        let len = v.len().min(38);
+        bytes[..len].copy_from_slice(&v[..len]);
+        Self {
+            len: len as u8,
+            bytes,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes[..self.len as usize]).into_owned()
+    }
 }
 
 /// Rule state for one transaction set.
@@ -100,7 +124,7 @@ impl Rules {
                     position,
                     total: amount(seg.element(2)).unwrap_or(0),
                     lines: 0,
-                    id: String::from_utf8_lossy(seg.element(1)).into_owned(),
+                    id: ClaimId::new(seg.element(1)),
                 });
             }
             b"LX" if self.is_837 => {
@@ -230,7 +254,7 @@ impl Rules {
                 &[],
                 format!(
                     "claim {} total charge is {} but its service lines add up to {}",
-                    c.id,
+                    c.id.text(),
                     fmt_amount(c.total),
                     fmt_amount(c.lines)
                 ),
