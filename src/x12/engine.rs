@@ -45,6 +45,8 @@ struct SetState {
     walk: Vec<WalkIssue>,
     check: SegmentCheck,
     rule_issues: Vec<RuleIssue>,
+    /// Per guide segment, the bytes of the last occurrence that passed the element checks.
+    last_clean: Vec<Vec<u8>>,
 }
 
 /// Streaming validator. Feed it lexemes with [`Validator::push`], then call [`Validator::finish`].
@@ -630,6 +632,7 @@ impl Validator {
             walk: Vec::new(),
             check: SegmentCheck::default(),
             rule_issues: Vec::new(),
+            last_clean: Vec::new(),
         };
         if let Some(spec) = spec {
             let st_node = spec.opening_segment(super::spec::ROOT).unwrap_or_default();
@@ -856,10 +859,25 @@ fn check_into(
     let Some(seg_spec) = spec.node(node).as_segment() else {
         return;
     };
+    // Element checks are a pure function of the guide segment and the bytes: a segment equal to
+    // the last clean one at the same place (payer, dates, codes repeat claim after claim) passes.
+    let seen = state.last_clean.get_mut(node as usize);
+    if seen.as_ref().is_some_and(|s| s.as_slice() == seg.raw()) {
+        return;
+    }
     let check = &mut state.check;
     check.elements.clear();
     check.syntax_error = false;
     check_segment(seg_spec, seg, check);
+    if check.elements.is_empty() && !check.syntax_error {
+        if state.last_clean.is_empty() {
+            state.last_clean.resize_with(spec.nodes.len(), Vec::new);
+        }
+        let slot = &mut state.last_clean[node as usize];
+        slot.clear();
+        slot.extend_from_slice(seg.raw());
+    }
+    let check = &mut state.check;
     if !check.elements.is_empty() || check.syntax_error {
         let elements = std::mem::take(&mut check.elements);
         let message = if elements.is_empty() {

@@ -25,6 +25,77 @@ impl Default for Sample837 {
     }
 }
 
+/// Per-claim data that varies the way real claims do (names, addresses, dates, codes, amounts),
+/// chosen deterministically from the claim number.
+struct Variety {
+    last: &'static str,
+    first: &'static str,
+    street: &'static str,
+    city: &'static str,
+    gender: &'static str,
+    birth: String,
+    service: String,
+    diagnosis: &'static str,
+    diagnosis2: &'static str,
+    procedure: &'static str,
+    procedure2: &'static str,
+    charge1: usize,
+    charge2: usize,
+    units: String,
+}
+
+impl Variety {
+    fn of(n: usize) -> Self {
+        const LAST: [&str; 8] = [
+            "SMITH", "GARCIA", "NGUYEN", "OBRIEN", "KOWALSKI", "DASILVA", "JOHNSON", "MURPHY",
+        ];
+        const FIRST: [&str; 7] = [
+            "MARIA", "JAMES", "LINH", "PATRICK", "ANNA", "JOAO", "KEISHA",
+        ];
+        const STREET: [&str; 6] = [
+            "ELM STREET",
+            "WASHINGTON AVE APT 3B",
+            "CENTRAL SQUARE",
+            "MAPLE ROAD",
+            "HARBOR WAY UNIT 12",
+            "MAIN STREET",
+        ];
+        const CITY: [&str; 5] = [
+            "BOSTON",
+            "WORCESTER",
+            "SPRINGFIELD",
+            "LOWELL",
+            "NEW BEDFORD",
+        ];
+        const DX: [&str; 8] = [
+            "J069", "E119", "I10", "M545", "Z0000", "F329", "K219", "R509",
+        ];
+        const PROC: [&str; 6] = ["99213", "99214", "87880", "36415", "93000", "99203"];
+        let h = n.wrapping_mul(2_654_435_761);
+        Self {
+            last: LAST[n % LAST.len()],
+            first: FIRST[(n / 3) % FIRST.len()],
+            street: STREET[(n / 7) % STREET.len()],
+            city: CITY[(n / 11) % CITY.len()],
+            gender: if n % 2 == 0 { "F" } else { "M" },
+            birth: format!(
+                "{}{:02}{:02}",
+                1940 + h % 80,
+                1 + (h / 80) % 12,
+                1 + (h / 960) % 28
+            ),
+            service: format!("2026{:02}{:02}", 1 + (h / 7) % 10, 1 + (h / 70) % 28),
+            diagnosis: DX[h % DX.len()],
+            diagnosis2: DX[(h / 8) % DX.len()],
+            procedure: PROC[(h / 3) % PROC.len()],
+            procedure2: PROC[(h / 5) % PROC.len()],
+            charge1: 2_500 + h % 40_000,
+            charge2: 1_000 + (h / 13) % 9_000,
+            units: (1 + (h / 17) % 4).to_string(),
+        }
+    }
+}
+
 /// A valid NPI for a 9-digit base (the check digit is computed).
 pub fn npi(base: u32) -> String {
     let digits = format!("{:09}", base % 1_000_000_000);
@@ -125,11 +196,20 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
             let n = (shape.claims - claim_no).min(per_set);
             for i in 0..n {
                 claim_no += 1;
+                let v = Variety::of(claim_no);
                 let hl = (i + 2).to_string();
-                let charge = 100 + claim_no % 400;
                 let c = w.composite(&["11", "B", "1"]);
-                let dx = w.composite(&["ABK", "J069"]);
-                let (p1, p2) = (w.composite(&["HC", "99213"]), w.composite(&["HC", "87880"]));
+                let dx = w.composite(&["ABK", v.diagnosis]);
+                let dx2 = w.composite(&["ABF", v.diagnosis2]);
+                let (p1, p2) = (
+                    w.composite(&["HC", v.procedure]),
+                    w.composite(&["HC", v.procedure2]),
+                );
+                let (c1, c2) = (
+                    format!("{}.{:02}", v.charge1 / 100, v.charge1 % 100),
+                    format!("{}.{:02}", v.charge2 / 100, v.charge2 % 100),
+                );
+                let total = v.charge1 + v.charge2;
                 w.segment("HL", &[hl.as_str(), "1", "22", "0"]);
                 w.segment("SBR", &["P", "18", "", "", "", "", "", "", "MC"]);
                 w.segment(
@@ -137,8 +217,8 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
                     &[
                         "IL",
                         "1",
-                        "MEMBER",
-                        &format!("M{claim_no}"),
+                        v.last,
+                        v.first,
                         "",
                         "",
                         "",
@@ -146,9 +226,16 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
                         &format!("1{claim_no:08}"),
                     ],
                 );
-                w.segment("N3", &["12 ELM STREET"]);
-                w.segment("N4", &["BOSTON", "MA", "021151234"]);
-                w.segment("DMG", &["D8", "19800214", "F"]);
+                w.segment("N3", &[&format!("{} {}", 10 + claim_no % 9_000, v.street)]);
+                w.segment(
+                    "N4",
+                    &[
+                        v.city,
+                        "MA",
+                        &format!("0{:04}{:04}", 1_000 + claim_no % 2_700, claim_no % 10_000),
+                    ],
+                );
+                w.segment("DMG", &["D8", &v.birth, v.gender]);
                 w.segment(
                     "NM1",
                     &["PR", "2", "MASSHEALTH", "", "", "", "", "PI", "MASSHEALTH"],
@@ -157,7 +244,7 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
                     "CLM",
                     &[
                         &format!("PCN{claim_no}"),
-                        &format!("{}.50", charge + 25),
+                        &format!("{}.{:02}", total / 100, total % 100),
                         "",
                         "",
                         &c,
@@ -167,16 +254,13 @@ pub fn write_837p(shape: Sample837, out: &mut impl Write) -> io::Result<()> {
                         "Y",
                     ],
                 );
-                w.segment("HI", &[dx.as_str()]);
+                w.segment("HI", &[dx.as_str(), &dx2]);
                 w.segment("LX", &["1"]);
-                w.segment(
-                    "SV1",
-                    &[p1.as_str(), &format!("{charge}"), "UN", "1", "", "", "1"],
-                );
-                w.segment("DTP", &["472", "D8", "20261101"]);
+                w.segment("SV1", &[p1.as_str(), &c1, "UN", "1", "", "", "1"]);
+                w.segment("DTP", &["472", "D8", &v.service]);
                 w.segment("LX", &["2"]);
-                w.segment("SV1", &[p2.as_str(), "25.50", "UN", "1", "", "", "1"]);
-                w.segment("DTP", &["472", "D8", "20261101"]);
+                w.segment("SV1", &[p2.as_str(), &c2, "UN", &v.units, "", "", "1:2"]);
+                w.segment("DTP", &["472", "D8", &v.service]);
             }
             let count = (w.counted() + 1).to_string();
             w.segment("SE", &[count.as_str(), &st02]);
