@@ -77,7 +77,7 @@ impl Variety {
             first: FIRST[(n / 3) % FIRST.len()],
             street: STREET[(n / 7) % STREET.len()],
             city: CITY[(n / 11) % CITY.len()],
-            gender: if n % 2 == 0 { "F" } else { "M" },
+            gender: if n.is_multiple_of(2) { "F" } else { "M" },
             birth: format!(
                 "{}{:02}{:02}",
                 1940 + h % 80,
