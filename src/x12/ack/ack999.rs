@@ -30,6 +30,100 @@ pub struct AckControl {
     pub line_breaks: bool,
 }
 
+/// A reply interchange under construction, addressed back to the sender of `ic`.
+///
+/// The 999 is written into one; so are the 271 and 277 responses: open it, add a functional
+/// group per answer with [`Reply::group`], write the sets, and [`Reply::finish`].
+#[derive(Debug)]
+pub struct Reply {
+    pub writer: SegmentWriter,
+    isa13: String,
+    groups: usize,
+}
+
+impl Reply {
+    /// Writes the ISA: the sender's IDs swapped, its delimiters when they are usable, its usage
+    /// indicator (a test interchange gets a test reply). Values unusable in an envelope (a
+    /// rejected ISA may hold anything) are replaced, so the reply is always well-formed.
+    pub fn open(ic: &InterchangeReport, ctl: &AckControl) -> Self {
+        let d = reply_delimiters(ic.delimiters);
+        let mut writer = SegmentWriter::new(d).with_line_breaks(ctl.line_breaks);
+        let isa13 = format!("{:09}", ctl.interchange_control % 1_000_000_000);
+        let qual = |q: &str| {
+            QUALIFIERS
+                .iter()
+                .find(|&&k| k == q)
+                .copied()
+                .unwrap_or("ZZ")
+        };
+        let id = |v: &str| {
+            Some(fit(v, 15, d))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "UNKNOWN".into())
+        };
+        let usage = if ic.is_test() { "T" } else { "P" };
+        let yymmdd = ctl.date.get(2..).unwrap_or("");
+        writer.isa(&[
+            "00",
+            "",
+            "00",
+            "",
+            qual(ic.isa(7)),
+            &id(ic.isa(8)),
+            qual(ic.isa(5)),
+            &id(ic.isa(6)),
+            yymmdd,
+            &ctl.time,
+            "",
+            "00501",
+            &isa13,
+            "0",
+            usage,
+            "",
+        ]);
+        Self {
+            writer,
+            isa13,
+            groups: 0,
+        }
+    }
+
+    /// Opens a functional group answering `to` (application IDs swapped). Close it with
+    /// [`Reply::end_group`].
+    pub fn group(&mut self, gs01: &str, to: &GroupReport, version: &str, ctl: &AckControl) {
+        let d = self.writer.delimiters();
+        let app_id = |v: &str| {
+            Some(fit(v, 15, d))
+                .filter(|v| v.len() >= 2)
+                .unwrap_or_else(|| "UNKNOWN".into())
+        };
+        let gs06 = ctl.group_control.to_string();
+        let (from, recv) = (app_id(to.gs(3)), app_id(to.gs(2)));
+        self.writer.segment(
+            "GS",
+            &[
+                gs01, &from, &recv, &ctl.date, &ctl.time, &gs06, "X", version,
+            ],
+        );
+    }
+
+    /// Writes GE for a group of `sets` transaction sets.
+    pub fn end_group(&mut self, sets: usize, ctl: &AckControl) {
+        self.writer.segment(
+            "GE",
+            &[sets.to_string().as_str(), &ctl.group_control.to_string()],
+        );
+        self.groups += 1;
+    }
+
+    /// Writes IEA and returns the interchange.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.writer
+            .segment("IEA", &[self.groups.to_string().as_str(), &self.isa13]);
+        self.writer.finish()
+    }
+}
+
 /// Writes ISA, an optional TA1, one GS*FA with a 999 per received group, and IEA.
 ///
 /// A rejected interchange gets only its TA1: its groups were not opened. Returns `None` when
@@ -44,50 +138,7 @@ pub fn write_acknowledgment(ic: &InterchangeReport, ctl: &AckControl) -> Option<
     if !send_999 && !ic.wants_ta1() {
         return None;
     }
-    let d = reply_delimiters(ic.delimiters);
-    let mut w = SegmentWriter::new(d).with_line_breaks(ctl.line_breaks);
-    let isa13 = format!("{:09}", ctl.interchange_control % 1_000_000_000);
-    let yymmdd = ctl.date.get(2..).unwrap_or("");
-    let usage = if ic.is_test() { "T" } else { "P" };
-    // The reply mirrors the sender's IDs; values unusable in an envelope (a rejected ISA may
-    // hold anything) are replaced so that the TA1 itself is always well-formed.
-    let qual = |q: &str| {
-        if QUALIFIERS.contains(&q) {
-            q.to_string()
-        } else {
-            "ZZ".to_string()
-        }
-    };
-    let usable = |c: char| c.is_ascii_graphic() || c == ' ';
-    let delim = |c: char| {
-        [d.element, d.component, d.segment].contains(&(c as u8)) || d.repetition == Some(c as u8)
-    };
-    let id = |v: &str| {
-        let kept: String = v.chars().filter(|&c| usable(c) && !delim(c)).collect();
-        if kept.trim().is_empty() {
-            "UNKNOWN".to_string()
-        } else {
-            kept.trim().to_string()
-        }
-    };
-    w.isa(&[
-        "00",
-        "",
-        "00",
-        "",
-        &qual(ic.isa(7)),
-        &id(ic.isa(8)),
-        &qual(ic.isa(5)),
-        &id(ic.isa(6)),
-        yymmdd,
-        &ctl.time,
-        "",
-        "00501",
-        &isa13,
-        "0",
-        usage,
-        "",
-    ]);
+    let mut reply = Reply::open(ic, ctl);
     if ic.wants_ta1() {
         let (ack, note) = ic.ta1_verdict();
         let digits = |v: &str, n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
@@ -101,41 +152,20 @@ pub fn write_acknowledgment(ic: &InterchangeReport, ctl: &AckControl) -> Option<
         let (date, time) = if ok_date && ok_time {
             (ic.isa(9), ic.isa(10))
         } else {
-            (yymmdd, ctl.time.as_str())
+            (ctl.date.get(2..).unwrap_or(""), ctl.time.as_str())
         };
-        w.segment("TA1", &[echo_ctl, date, time, ack, note]);
+        reply
+            .writer
+            .segment("TA1", &[echo_ctl, date, time, ack, note]);
     }
     if send_999 {
-        let first = groups[0];
-        let gs06 = ctl.group_control.to_string();
-        let app_id = |v: &str| {
-            let v = fit(v, 15, d);
-            if v.len() < 2 {
-                "UNKNOWN".to_string()
-            } else {
-                v
-            }
-        };
-        w.segment(
-            "GS",
-            &[
-                "FA",
-                &app_id(first.gs(3)),
-                &app_id(first.gs(2)),
-                &ctl.date,
-                &ctl.time,
-                &gs06,
-                "X",
-                "005010X231A1",
-            ],
-        );
+        reply.group("FA", groups[0], "005010X231A1", ctl);
         for (i, g) in groups.iter().enumerate() {
-            write_999(&mut w, g, i + 1);
+            write_999(&mut reply.writer, g, i + 1);
         }
-        w.segment("GE", &[groups.len().to_string().as_str(), &gs06]);
+        reply.end_group(groups.len(), ctl);
     }
-    w.segment("IEA", &[if send_999 { "1" } else { "0" }, &isa13]);
-    Some(w.finish())
+    Some(reply.finish())
 }
 
 fn write_999(w: &mut SegmentWriter, g: &GroupReport, n: usize) {

@@ -2,4 +2,4 @@
 
 mod ack999;
 
-pub use ack999::{ACKNOWLEDGEABLE_GROUPS, AckControl, write_acknowledgment};
+pub use ack999::{ACKNOWLEDGEABLE_GROUPS, AckControl, Reply, write_acknowledgment};
