@@ -976,25 +976,13 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::x12::lexer::{Lexer, Step};
 
     fn run(bytes: &[u8], full_walks: bool) -> String {
-        let mut v = Validator {
+        let v = Validator {
             full_walks,
             ..Validator::default()
         };
-        let mut lexer = Lexer::new();
-        let mut pos = 0;
-        while let Step::Item {
-            lexeme,
-            offset,
-            consumed,
-        } = lexer.step(&bytes[pos..], true)
-        {
-            v.push(lexeme, (pos + offset) as u64);
-            pos += consumed;
-        }
-        serde_json::to_string(&v.finish()).unwrap_or_default()
+        serde_json::to_string(&crate::x12::reader::validate_with(bytes, v)).unwrap_or_default()
     }
 
     fn seed() -> Vec<u8> {

@@ -8,8 +8,12 @@ use super::report::Report;
 
 /// Validates a whole payload in memory.
 pub fn validate(bytes: &[u8]) -> Report {
+    validate_with(bytes, Validator::new())
+}
+
+/// Feeds a payload held in memory to a given validator.
+pub(crate) fn validate_with(bytes: &[u8], mut v: Validator) -> Report {
     let mut lexer = Lexer::new();
-    let mut v = Validator::new();
     let mut pos = 0;
     while let Step::Item {
         lexeme,

@@ -293,53 +293,42 @@ fn check_simple(
     out: &mut Vec<ElementIssue>,
     simple: bool,
 ) {
+    let mut report =
+        |code: &'static str, message: String| out.push(issue(e, pos, comp, rep, code, v, message));
     if v.is_empty() {
         if e.usage == Usage::Required && rep <= 1 {
-            out.push(issue(
-                e,
-                pos,
-                comp,
-                rep,
+            report(
                 "1",
-                v,
                 format!("required element {} ({}) is missing", e.name, e.data_ele),
-            ));
+            );
         }
         return;
     }
-    let seps = Separators {
-        component: if simple { comp_sep } else { 0 },
-        repetition: if simple { comp_sep } else { 0 },
-    };
-    if is_clean(e, v, seps) {
+    let sep = if simple { comp_sep } else { 0 };
+    if is_clean(
+        e,
+        v,
+        Separators {
+            component: sep,
+            repetition: sep,
+        },
+    ) {
         return;
     }
-    if simple && comp_sep != 0 && v.contains(&comp_sep) {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+    if sep != 0 && v.contains(&sep) {
+        return report(
             "6",
-            v,
             format!(
                 "{} is a simple element but holds a component separator",
                 e.name
             ),
-        ));
-        return;
+        );
     }
     if e.usage == Usage::NotUsed {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+        return report(
             "I10",
-            v,
             format!("{} ({}) is marked Not Used", e.name, e.data_ele),
-        ));
-        return;
+        );
     }
     let measured = if e.data_type.is_numeric() {
         v.iter().filter(|&&b| b != b'-' && b != b'.').count()
@@ -347,94 +336,52 @@ fn check_simple(
         v.len()
     };
     if measured < e.min as usize {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+        report(
             "4",
-            v,
             format!("{} is too short: {} < {}", e.name, measured, e.min),
-        ));
+        );
     }
     if measured > e.max as usize {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+        report(
             "5",
-            v,
             format!("{} is too long: {} > {}", e.name, measured, e.max),
-        ));
+        );
     }
     if let Some(bad) = v.iter().find(|&&b| b < 0x20 || b == 0x7F) {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+        return report(
             "6",
-            v,
             format!("{} contains control character 0x{bad:02X}", e.name),
-        ));
-        return;
+        );
     }
+    let trimmed = v.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
     if matches!(e.data_type, DataType::AN | DataType::ID)
         && v.last() == Some(&b' ')
-        && v.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1) >= e.min as usize
+        && trimmed >= e.min as usize
     {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
-            "6",
-            v,
-            format!("{} has trailing spaces", e.name),
-        ));
+        report("6", format!("{} has trailing spaces", e.name));
     }
     if !e.codes.is_empty() && e.external.is_none() && !e.codes.contains(v) {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+        report(
             "7",
-            v,
             format!(
                 "{:?} is not a valid code for {} ({})",
                 lossy(v),
                 e.name,
                 e.data_ele
             ),
-        ));
+        );
     }
     // A date or time of the wrong length is reported as such (IK403 4/5), not again as invalid.
     let length_ok = (e.min as usize..=e.max as usize).contains(&measured);
-    if let Some((code, what)) = type_error(e.data_type, v)
-        .filter(|_| length_ok || !matches!(e.data_type, DataType::DT | DataType::TM))
-    {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
-            code,
-            v,
-            format!("{} {what}: {:?}", e.name, lossy(v)),
-        ));
+    let dated = matches!(e.data_type, DataType::DT | DataType::TM);
+    if let Some((code, what)) = type_error(e.data_type, v).filter(|_| length_ok || !dated) {
+        report(code, format!("{} {what}: {:?}", e.name, lossy(v)));
     }
     if let Some(p) = e.pattern.filter(|p| !p.found_in(v)) {
-        out.push(issue(
-            e,
-            pos,
-            comp,
-            rep,
+        report(
             "7",
-            v,
             format!("{} does not match the guide's pattern {p:?}", e.name),
-        ));
+        );
     }
 }
 
