@@ -27,6 +27,48 @@ fn exercise(bytes: &[u8]) {
     }
     let streamed = validate_reader(bytes).expect("in-memory reader");
     assert_eq!(common::summary(&r), common::summary(&streamed));
+    // However the input is split into reads, the report is the same.
+    let chunked = validate_reader(Trickle {
+        data: bytes,
+        step: 1 + bytes.len() % 61,
+    })
+    .expect("in-memory reader");
+    assert_eq!(common::summary(&r), common::summary(&chunked));
+}
+
+/// A reader handing out `step` bytes per read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.len().min(buf.len()).min(self.step);
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Every input the fuzzer ever failed on (fuzz/regressions/) is replayed here.
+#[test]
+fn fuzz_regressions() {
+    let dir = common::root().join("fuzz/regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        exercise(&std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n > 0, "no regression inputs in {}", dir.display());
+}
+
+/// An unreadable ISA followed by more data than the streaming window holds.
+#[test]
+fn bad_isa_longer_than_the_window() {
+    let mut b = b"ISA*00*~\n".to_vec();
+    b.extend(std::iter::repeat_n(b'x', 300_000));
+    exercise(&b);
 }
 
 fn seeds() -> Vec<Vec<u8>> {

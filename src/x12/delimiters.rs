@@ -64,6 +64,13 @@ pub fn read_isa(bytes: &[u8]) -> Result<IsaLayout, IsaError> {
         return Err(IsaError::Truncated);
     }
     let element = bytes[3];
+    // With fewer than 106 bytes, a layout that is fixed-width so far may still complete: wait.
+    let fixed_so_far = ISA_SEPARATOR_OFFSETS
+        .iter()
+        .all(|&o| bytes.get(o).is_none_or(|&b| b == element));
+    if bytes.len() < ISA_LEN && fixed_so_far {
+        return Err(IsaError::Truncated);
+    }
     if bytes.len() >= ISA_LEN && ISA_SEPARATOR_OFFSETS.iter().all(|&o| bytes[o] == element) {
         return Ok(layout(
             element, bytes[82], bytes[104], bytes[105], ISA_LEN, true,
@@ -88,11 +95,8 @@ pub fn read_isa(bytes: &[u8]) -> Result<IsaLayout, IsaError> {
             return Err(IsaError::Malformed);
         }
     }
-    Err(if bytes.len() < ISA_LEN {
-        IsaError::Truncated
-    } else {
-        IsaError::Malformed
-    })
+    // The data ended before the 16th separator: more input may still complete the ISA.
+    Err(IsaError::Truncated)
 }
 
 fn isa11_by_split(bytes: &[u8], element: u8) -> Option<u8> {

@@ -55,6 +55,8 @@ pub struct Lexer {
     delims: Option<Delimiters>,
     started: bool,
     skipping: bool,
+    /// Inside the remains of an interchange whose ISA could not be read.
+    after_bad_isa: bool,
 }
 
 impl Lexer {
@@ -108,7 +110,15 @@ impl Lexer {
             return self.isa(buf, pos, eof);
         }
         let Some(delims) = self.delims else {
-            // Outside an interchange: everything up to the next `ISA` is junk.
+            // Outside an interchange: everything up to the next `ISA` is junk (already reported
+            // when it is the rest of an unreadable interchange).
+            let junk = |len: usize| {
+                if self.after_bad_isa {
+                    Lexeme::Blank
+                } else {
+                    Lexeme::Junk { len }
+                }
+            };
             let len = find(rest, b"ISA").unwrap_or(rest.len());
             if len == rest.len() && !eof {
                 if rest.len() < MAX_SEGMENT_LEN {
@@ -116,15 +126,9 @@ impl Lexer {
                 }
                 // Keep the last two bytes: they may begin an `ISA` split across windows.
                 let keep = 2;
-                return item(
-                    Lexeme::Junk {
-                        len: rest.len() - keep,
-                    },
-                    pos,
-                    pos + rest.len() - keep,
-                );
+                return item(junk(rest.len() - keep), pos, pos + rest.len() - keep);
             }
-            return item(Lexeme::Junk { len }, pos, pos + len);
+            return item(junk(len), pos, pos + len);
         };
         match Segment::scan(rest, delims, MAX_SEGMENT_LEN + 1) {
             Some((seg, end)) => {
@@ -151,16 +155,18 @@ impl Lexer {
         let rest = &buf[pos..];
         match read_isa(rest) {
             Ok(layout) => {
+                self.after_bad_isa = false;
                 self.delims = Some(layout.delimiters);
                 let seg = Segment::new(&rest[..layout.len - 1], layout.delimiters);
                 item(Lexeme::Isa { seg, layout }, pos, pos + layout.len)
             }
             Err(IsaError::Truncated) if !eof && rest.len() < ISA_LEN + 512 => need(pos),
             Err(e) => {
-                // Unreadable envelope: skip to the next ISA so later interchanges still count.
+                // Unreadable envelope: what follows up to the next ISA belongs to it and is
+                // skipped without further notes, however the input is split into reads.
                 self.delims = None;
-                let len = find(&rest[3..], b"ISA").map_or(rest.len(), |i| i + 3);
-                item(Lexeme::BadIsa(e), pos, pos + len)
+                self.after_bad_isa = true;
+                item(Lexeme::BadIsa(e), pos, pos + 3)
             }
         }
     }

@@ -50,21 +50,27 @@ pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
             }
             Step::End => break,
             Step::NeedMore => {
-                // Slide the unread bytes to the front, then fill the rest of the window.
-                buf.copy_within(start..end, 0);
-                base += start as u64;
-                end -= start;
-                start = 0;
-                if end == buf.len() {
+                // Slide the unread bytes to the front, then read until the unread part has at
+                // least doubled: the lexer rescans what it could not use, so retrying after
+                // every small read would cost quadratic time on input that trickles in.
+                if start > 0 {
+                    buf.copy_within(start..end, 0);
+                    base += start as u64;
+                    end -= start;
+                    start = 0;
+                }
+                let want = (end * 2 + 4096).min(buf.len());
+                while end < want && !eof {
+                    match input.read(&mut buf[end..]) {
+                        Ok(0) => eof = true,
+                        Ok(n) => end += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                if end == buf.len() && !eof {
                     // Cannot happen: the lexer reports oversized segments before the window fills.
                     eof = true;
-                    continue;
-                }
-                match input.read(&mut buf[end..]) {
-                    Ok(0) => eof = true,
-                    Ok(n) => end += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
                 }
             }
         }
