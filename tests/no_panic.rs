@@ -112,3 +112,29 @@ proptest! {
         exercise(&b);
     }
 }
+
+/// A payload several times the streaming window, read from a file as the CLI does.
+#[test]
+fn large_files_stream_like_in_memory() {
+    let mut b = Vec::new();
+    let shape = hts_gateway::x12::sample::Sample837 {
+        claims: 6_000,
+        claims_per_set: 2_500,
+        sets_per_interchange: 2,
+    };
+    hts_gateway::x12::sample::write_837p(shape, &mut b).unwrap();
+    assert!(b.len() > 4 * 262_144);
+    let r = validate(&b);
+    assert!(r.accepted(), "{}", common::summary(&r));
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("large.x12");
+    std::fs::write(&path, &b).unwrap();
+    let streamed =
+        validate_reader(std::io::BufReader::new(std::fs::File::open(&path).unwrap())).unwrap();
+    assert_eq!(common::summary(&r), common::summary(&streamed));
+    let chunked = validate_reader(Trickle {
+        data: &b,
+        step: 4093,
+    })
+    .unwrap();
+    assert_eq!(common::summary(&r), common::summary(&chunked));
+}

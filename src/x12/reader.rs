@@ -59,6 +59,10 @@ pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
                     end -= start;
                     start = 0;
                 }
+                if end == buf.len() {
+                    // Cannot happen: the lexer reports oversized segments before the window fills.
+                    eof = true;
+                }
                 let want = (end * 2 + 4096).min(buf.len());
                 while end < want && !eof {
                     match input.read(&mut buf[end..]) {
@@ -67,10 +71,6 @@ pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => return Err(e),
                     }
-                }
-                if end == buf.len() && !eof {
-                    // Cannot happen: the lexer reports oversized segments before the window fills.
-                    eof = true;
                 }
             }
         }
