@@ -8,7 +8,7 @@ use super::delimiters::ISA_FIELD_WIDTHS;
 use super::lexer::Lexeme;
 use super::report::*;
 use super::segment::Segment;
-use super::spec::{Spec, spec_for};
+use super::spec::{Spec, ids, spec_for};
 use super::validate::element::{SegmentCheck, check_segment, is_date, is_time};
 use super::validate::rules::{ClaimId, RuleIssue, Rules};
 use super::validate::walker::{WalkIssue, Walker};
@@ -669,14 +669,14 @@ impl Validator {
         };
         state.report.segment_count += 1;
         let position = state.report.segment_count;
-        match seg.id() {
-            b"LS" => state.ls = Some(text(seg.element(1))),
-            b"CLM" => state.claim = Some(ClaimId::new(seg.element(1))),
-            b"HL" => state.claim = None,
+        match seg.id_key() {
+            ids::LS => state.ls = Some(text(seg.element(1))),
+            ids::CLM => state.claim = Some(ClaimId::new(seg.element(1))),
+            ids::HL => state.claim = None,
             _ => {}
         }
         place(state, seg, position);
-        if seg.id() == b"LE" {
+        if seg.id_key() == ids::LE {
             state.ls = None;
         }
         state.rule_issues.clear();
@@ -744,14 +744,14 @@ impl Validator {
             );
             return;
         }
-        match seg.id() {
-            b"IEA" => self.iea(seg),
-            b"GS" => self.gs(seg),
-            b"GE" => self.ge(seg),
-            b"ST" => self.st(seg),
-            b"SE" => self.se(seg),
-            b"ISA" => {}
-            b"TA1" if self.set.is_none() && !self.group_open => self.ta1(seg),
+        match seg.id_key() {
+            ids::IEA => self.iea(seg),
+            ids::GS => self.gs(seg),
+            ids::GE => self.ge(seg),
+            ids::ST => self.st(seg),
+            ids::SE => self.se(seg),
+            ids::ISA => {}
+            ids::TA1 if self.set.is_none() && !self.group_open => self.ta1(seg),
             _ => self.body(seg),
         }
     }

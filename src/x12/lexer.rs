@@ -132,7 +132,7 @@ impl Lexer {
         };
         match Segment::scan(rest, delims, MAX_SEGMENT_LEN + 1) {
             Some((seg, end)) => {
-                if seg.id() == b"IEA" {
+                if seg.id_key() == crate::x12::spec::ids::IEA {
                     self.delims = None;
                 }
                 item(Lexeme::Segment(seg), pos, pos + end + 1)

@@ -3,7 +3,7 @@
 use super::delimiters::Delimiters;
 
 /// Element separators tracked inline; segments with more elements fall back to scanning.
-const INLINE: usize = 40;
+const INLINE: usize = 32;
 
 /// One segment, borrowed from the payload, without its terminator.
 #[derive(Clone, Copy)]

@@ -256,11 +256,39 @@ pub struct SegmentNode {
 
 /// Packs a segment ID of up to three bytes into an integer; longer IDs get a value no guide
 /// segment has.
-pub fn id_key(id: &[u8]) -> u32 {
-    match id.len() {
-        0..=3 => id.iter().fold(0u32, |k, &b| (k << 8) | u32::from(b)),
-        _ => u32::MAX,
+pub const fn id_key(id: &[u8]) -> u32 {
+    if id.len() > 3 {
+        return u32::MAX;
     }
+    let mut k = 0u32;
+    let mut i = 0;
+    while i < id.len() {
+        k = (k << 8) | id[i] as u32;
+        i += 1;
+    }
+    k
+}
+
+/// Segment IDs the engine dispatches on, as [`id_key`]s (integer compares, not byte strings).
+pub mod ids {
+    use super::id_key;
+
+    pub const ISA: u32 = id_key(b"ISA");
+    pub const IEA: u32 = id_key(b"IEA");
+    pub const TA1: u32 = id_key(b"TA1");
+    pub const GS: u32 = id_key(b"GS");
+    pub const GE: u32 = id_key(b"GE");
+    pub const ST: u32 = id_key(b"ST");
+    pub const SE: u32 = id_key(b"SE");
+    pub const HL: u32 = id_key(b"HL");
+    pub const LS: u32 = id_key(b"LS");
+    pub const LE: u32 = id_key(b"LE");
+    pub const LX: u32 = id_key(b"LX");
+    pub const NM1: u32 = id_key(b"NM1");
+    pub const CLM: u32 = id_key(b"CLM");
+    pub const SV1: u32 = id_key(b"SV1");
+    pub const SV2: u32 = id_key(b"SV2");
+    pub const SV3: u32 = id_key(b"SV3");
 }
 
 /// What the walker needs of a child without touching the child node: kept in one contiguous

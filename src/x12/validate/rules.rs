@@ -4,6 +4,7 @@
 
 use super::element::ElementIssue;
 use crate::x12::segment::Segment;
+use crate::x12::spec::ids;
 
 /// A rule violation tied to a segment position in the set.
 #[derive(Debug)]
@@ -63,7 +64,8 @@ impl ClaimId {
 #[derive(Debug, Default)]
 pub struct Rules {
     is_837: bool,
-    line_charge: Option<(&'static [u8], usize)>,
+    /// The service line segment and the element holding its charge.
+    line_charge: Option<(u32, usize)>,
     hls: Vec<Hl>,
     stack: Vec<usize>,
     lx: u32,
@@ -74,10 +76,10 @@ pub struct Rules {
 
 impl Rules {
     pub fn new(st01: &str, version: &str) -> Self {
-        let line_charge: Option<(&'static [u8], usize)> = match version {
-            v if v.starts_with("005010X222") => Some((b"SV1", 2)),
-            v if v.starts_with("005010X223") => Some((b"SV2", 3)),
-            v if v.starts_with("005010X224") => Some((b"SV3", 2)),
+        let line_charge: Option<(u32, usize)> = match version {
+            v if v.starts_with("005010X222") => Some((ids::SV1, 2)),
+            v if v.starts_with("005010X223") => Some((ids::SV2, 3)),
+            v if v.starts_with("005010X224") => Some((ids::SV3, 2)),
             _ => None,
         };
         Self {
@@ -88,15 +90,16 @@ impl Rules {
     }
 
     pub fn on_segment(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
-        if matches!(seg.id(), b"HL" | b"SE") {
+        let id = seg.id_key();
+        if matches!(id, ids::HL | ids::SE) {
             self.close_ls(position, out);
         }
-        match seg.id() {
-            b"LS" => {
+        match id {
+            ids::LS => {
                 self.close_ls(position, out);
                 self.ls = Some((seg.element(1).to_vec(), position));
             }
-            b"LE" => match self.ls.take() {
+            ids::LE => match self.ls.take() {
                 Some((id, _)) if id == seg.element(1) => {}
                 Some((id, _)) => out.push(issue(
                     position,
@@ -115,9 +118,9 @@ impl Rules {
                     "LE without a preceding LS".into(),
                 )),
             },
-            b"HL" => self.hl(seg, position, out),
-            b"NM1" => npi(seg, position, out),
-            b"CLM" if self.is_837 => {
+            ids::HL => self.hl(seg, position, out),
+            ids::NM1 => npi(seg, position, out),
+            ids::CLM if self.is_837 => {
                 self.close_claim(out);
                 self.lx = 0;
                 self.claim = Some(Claim {
@@ -127,7 +130,7 @@ impl Rules {
                     id: ClaimId::new(seg.element(1)),
                 });
             }
-            b"LX" if self.is_837 => {
+            ids::LX if self.is_837 => {
                 self.lx += 1;
                 if parse_u32(seg.element(1)) != Some(self.lx) {
                     out.push(issue(
