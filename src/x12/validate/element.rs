@@ -83,7 +83,12 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
             }
             continue;
         }
+        // The common case is decided inline; the detailed checks run only on a doubt.
+        let d = seg.delimiters();
         match slot {
+            ElementSlot::Simple(e) if is_clean(e, value, out.clean) => {}
+            ElementSlot::Composite(c)
+                if composite_is_clean(c, value, d.component, d.repetition, out.clean) => {}
             ElementSlot::Simple(e) => {
                 check_repeating(e, pos, value, seg, out.clean, &mut out.elements)
             }
@@ -95,8 +100,10 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
     if let Some((q, v)) = spec.date_pair {
         date_format(spec, q, v, seg, &mut out.elements);
     }
-    for rule in &spec.syntax {
-        syntax(rule, spec, seg, &mut out.elements);
+    if !spec.syntax.is_empty() {
+        for rule in &spec.syntax {
+            syntax(rule, spec, seg, &mut out.elements);
+        }
     }
 }
 
@@ -195,6 +202,7 @@ fn check_repeating(
 
 /// The common composite: no repetition, no more components than defined, each one clean and
 /// each required one present.
+#[inline(always)]
 fn composite_is_clean(
     c: &CompositeSpec,
     value: &[u8],
@@ -387,7 +395,7 @@ fn check_simple(
 
 /// The common case in one pass: a used, well-formed value of the right length and code.
 /// Anything else goes through the detailed checks, which say what is wrong.
-#[inline]
+#[inline(always)]
 fn is_clean(e: &ElementSpec, v: &[u8], clean: Separators) -> bool {
     if e.usage == Usage::NotUsed || e.pattern.is_some() || v.len() < e.min as usize {
         return false;
