@@ -28,29 +28,63 @@ const SPECS: &[(&str, &str)] = specs![
     "999.005010X231A1.spec",
 ];
 
-/// Every compiled-in guide. The spec files are part of the source: a file that does not parse
-/// is a build defect, caught by the test suite, so this panics with the file and line.
-pub fn all_specs() -> &'static [Spec] {
-    static ALL: OnceLock<Vec<Spec>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        let dict = Dictionary::parse("elements.dict", DICTIONARY).unwrap_or_else(|e| panic!("{e}"));
+fn dictionary() -> &'static Dictionary {
+    static DICT: OnceLock<Dictionary> = OnceLock::new();
+    DICT.get_or_init(|| {
+        Dictionary::parse("elements.dict", DICTIONARY).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// (ST01, version) of each spec file, read from its `transaction` line without parsing the rest.
+fn headers() -> &'static [(String, String)] {
+    static HEADERS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    HEADERS.get_or_init(|| {
         SPECS
             .iter()
-            .map(|(name, text)| parse_spec(name, text, &dict).unwrap_or_else(|e| panic!("{e}")))
+            .map(|(name, text)| {
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("transaction "))
+                    .unwrap_or_else(|| panic!("{name}: no transaction line"));
+                let mut t = line.split_whitespace().skip(1);
+                let (st01, _gs01, version) = (t.next(), t.next(), t.next());
+                (
+                    st01.unwrap_or_default().to_string(),
+                    version.unwrap_or_default().to_string(),
+                )
+            })
             .collect()
     })
 }
 
+/// The parsed guide at `index` of [`SPECS`], parsed on first use: a process that only answers
+/// 270s never pays for the 837 guides. The spec files are part of the source: one that does not
+/// parse is a build defect, caught by the test suite, so this panics with the file and line.
+fn parsed(index: usize) -> &'static Spec {
+    static PARSED: OnceLock<Vec<OnceLock<Spec>>> = OnceLock::new();
+    let slots = PARSED.get_or_init(|| SPECS.iter().map(|_| OnceLock::new()).collect());
+    slots[index].get_or_init(|| {
+        let (name, text) = SPECS[index];
+        parse_spec(name, text, dictionary()).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// Every compiled-in guide (parses them all).
+pub fn all_specs() -> Vec<&'static Spec> {
+    (0..SPECS.len()).map(parsed).collect()
+}
+
 /// Is `version` (GS08) the implementation convention of any compiled-in guide?
 pub fn is_supported_version(version: &str) -> bool {
-    all_specs().iter().any(|s| &*s.version == version)
+    headers().iter().any(|(_, v)| v == version)
 }
 
 /// The guide for a transaction set (ST01) and implementation convention (ST03 or GS08).
 pub fn spec_for(st01: &str, version: &str) -> Option<&'static Spec> {
-    all_specs()
+    let i = headers()
         .iter()
-        .find(|s| &*s.st01 == st01 && &*s.version == version)
+        .position(|(s, v)| s == st01 && v == version)?;
+    Some(parsed(i))
 }
 
 #[cfg(test)]
