@@ -45,8 +45,8 @@ struct SetState {
     walk: Vec<WalkIssue>,
     check: SegmentCheck,
     rule_issues: Vec<RuleIssue>,
-    /// Per guide segment, the bytes of the last occurrence that passed the element checks.
-    last_clean: Vec<Vec<u8>>,
+    /// Per guide segment, the bytes of the latest occurrences that passed the element checks.
+    last_clean: Vec<Vec<Vec<u8>>>,
 }
 
 /// Streaming validator. Feed it lexemes with [`Validator::push`], then call [`Validator::finish`].
@@ -683,7 +683,9 @@ impl Validator {
         state
             .rules
             .on_segment(seg, position, &mut state.rule_issues);
-        flush_rule_issues(state);
+        if !state.rule_issues.is_empty() {
+            flush_rule_issues(state);
+        }
     }
 
     fn se(&mut self, seg: &Segment<'_>) {
@@ -849,6 +851,9 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
     }
 }
 
+/// Clean segments remembered per guide segment.
+const CLEAN_KEPT: usize = 4;
+
 fn check_into(
     state: &mut SetState,
     spec: &Spec,
@@ -861,8 +866,12 @@ fn check_into(
     };
     // Element checks are a pure function of the guide segment and the bytes: a segment equal to
     // the last clean one at the same place (payer, dates, codes repeat claim after claim) passes.
-    let seen = state.last_clean.get_mut(node as usize);
-    if seen.as_ref().is_some_and(|s| s.as_slice() == seg.raw()) {
+    let raw = seg.raw();
+    if state
+        .last_clean
+        .get(node as usize)
+        .is_some_and(|seen| seen.iter().any(|s| s.as_slice() == raw))
+    {
         return;
     }
     let check = &mut state.check;
@@ -873,9 +882,15 @@ fn check_into(
         if state.last_clean.is_empty() {
             state.last_clean.resize_with(spec.nodes.len(), Vec::new);
         }
-        let slot = &mut state.last_clean[node as usize];
-        slot.clear();
-        slot.extend_from_slice(seg.raw());
+        // A few per place: LX*1/LX*2, the dates of a batch, alternate.
+        let seen = &mut state.last_clean[node as usize];
+        if seen.len() < CLEAN_KEPT {
+            seen.push(raw.to_vec());
+        } else {
+            seen.rotate_right(1);
+            seen[0].clear();
+            seen[0].extend_from_slice(raw);
+        }
     }
     let check = &mut state.check;
     if !check.elements.is_empty() || check.syntax_error {
