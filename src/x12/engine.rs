@@ -45,8 +45,8 @@ struct SetState {
     walk: Vec<WalkIssue>,
     check: SegmentCheck,
     rule_issues: Vec<RuleIssue>,
-    /// Per guide segment, the bytes of the latest occurrences that passed the element checks.
-    last_clean: Vec<Vec<Vec<u8>>>,
+    /// Per guide segment, the bytes of the last occurrence that passed the element checks.
+    last_clean: Vec<Vec<u8>>,
 }
 
 /// Streaming validator. Feed it lexemes with [`Validator::push`], then call [`Validator::finish`].
@@ -851,9 +851,6 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
     }
 }
 
-/// Clean segments remembered per guide segment.
-const CLEAN_KEPT: usize = 4;
-
 fn check_into(
     state: &mut SetState,
     spec: &Spec,
@@ -870,7 +867,7 @@ fn check_into(
     if state
         .last_clean
         .get(node as usize)
-        .is_some_and(|seen| seen.iter().any(|s| s.as_slice() == raw))
+        .is_some_and(|seen| seen.as_slice() == raw)
     {
         return;
     }
@@ -882,15 +879,9 @@ fn check_into(
         if state.last_clean.is_empty() {
             state.last_clean.resize_with(spec.nodes.len(), Vec::new);
         }
-        // A few per place: LX*1/LX*2, the dates of a batch, alternate.
         let seen = &mut state.last_clean[node as usize];
-        if seen.len() < CLEAN_KEPT {
-            seen.push(raw.to_vec());
-        } else {
-            seen.rotate_right(1);
-            seen[0].clear();
-            seen[0].extend_from_slice(raw);
-        }
+        seen.clear();
+        seen.extend_from_slice(raw);
     }
     let check = &mut state.check;
     if !check.elements.is_empty() || check.syntax_error {
