@@ -89,12 +89,8 @@ pub fn check_segment(spec: &SegmentNode, seg: &Segment<'_>, out: &mut SegmentChe
             ElementSlot::Simple(e) if is_clean(e, value, out.clean) => {}
             ElementSlot::Composite(c)
                 if composite_is_clean(c, value, d.component, d.repetition, out.clean) => {}
-            ElementSlot::Simple(e) => {
-                check_repeating(e, pos, value, seg, out.clean, &mut out.elements)
-            }
-            ElementSlot::Composite(c) => {
-                check_composite(c, pos, value, seg, out.clean, &mut out.elements)
-            }
+            ElementSlot::Simple(e) => check_repeating(e, pos, value, seg, &mut out.elements),
+            ElementSlot::Composite(c) => check_composite(c, pos, value, seg, &mut out.elements),
         }
     }
     if let Some((q, v)) = spec.date_pair {
@@ -154,14 +150,10 @@ fn check_repeating(
     pos: usize,
     value: &[u8],
     seg: &Segment<'_>,
-    clean: Separators,
     out: &mut Vec<ElementIssue>,
 ) {
+    // Called when the inline check (`is_clean`) found something to look at.
     let d = seg.delimiters();
-    // One pass decides the common case: a clean value with no separator inside.
-    if is_clean(e, value, clean) {
-        return;
-    }
     if let Some(rep_sep) = d.repetition.filter(|s| value.contains(s)) {
         let reps: Vec<&[u8]> = value.split(|&b| b == rep_sep).collect();
         if e.repeat <= 1 {
@@ -230,13 +222,10 @@ fn check_composite(
     pos: usize,
     value: &[u8],
     seg: &Segment<'_>,
-    clean: Separators,
     out: &mut Vec<ElementIssue>,
 ) {
+    // Called when the inline check (`composite_is_clean`) found something to look at.
     let d = seg.delimiters();
-    if composite_is_clean(c, value, d.component, d.repetition, clean) {
-        return;
-    }
     let composite_issue = |code: &'static str, msg: String| ElementIssue {
         element: pos as u8,
         component: 0,
