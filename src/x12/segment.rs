@@ -57,34 +57,45 @@ impl<'a> Segment<'a> {
     pub fn scan(input: &'a [u8], delims: Delimiters, limit: usize) -> Option<(Self, usize)> {
         let mut ends = [0u16; INLINE + 1];
         let mut fields = 0;
-        for (i, &b) in input
-            .iter()
-            .enumerate()
-            .take(limit.min(usize::from(u16::MAX)))
-        {
-            if b == delims.segment {
-                if fields <= INLINE {
-                    ends[fields] = i as u16;
+        let window = &input[..input.len().min(limit).min(usize::from(u16::MAX))];
+        // Separators are found eight bytes at a time as bit masks, then visited bit by bit:
+        // element boundaries are unpredictable, so a branch per byte mispredicts at each one.
+        let (e, t) = (splat(delims.element), splat(delims.segment));
+        let mut i = 0;
+        loop {
+            let (x, valid) = match window.get(i..i + 8) {
+                Some(w) => (u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]), u64::MAX),
+                None if i < window.len() => {
+                    let mut tail = [0u8; 8];
+                    let n = window.len() - i;
+                    tail[..n].copy_from_slice(&window[i..]);
+                    (u64::from_le_bytes(tail), (1u64 << (8 * n)) - 1)
                 }
-                let raw = &input[..i];
-                return Some((
-                    Self {
-                        raw,
-                        delims,
-                        ends,
-                        fields: fields + 1,
-                    },
-                    i,
-                ));
+                None => return None,
+            };
+            let terminators = equal_bytes(x, t) & valid;
+            let mut separators = equal_bytes(x, e) & valid;
+            // Elements before the first terminator in this word.
+            if terminators != 0 {
+                separators &= terminators.wrapping_sub(1) & !terminators;
             }
-            if b == delims.element {
+            while separators != 0 {
+                let at = i + (separators.trailing_zeros() / 8) as usize;
                 if fields <= INLINE {
-                    ends[fields] = i as u16;
+                    ends[fields] = at as u16;
                 }
                 fields += 1;
+                separators &= separators - 1;
             }
+            if terminators != 0 {
+                let at = i + (terminators.trailing_zeros() / 8) as usize;
+                if fields <= INLINE {
+                    ends[fields] = at as u16;
+                }
+                return Some((Self { raw: &input[..at], delims, ends, fields: fields + 1 }, at));
+            }
+            i += 8;
         }
-        None
     }
 
     /// The whole segment, without terminator.
@@ -183,6 +194,18 @@ impl<'a> Segment<'a> {
             .nth(i)
             .unwrap_or(&[])
     }
+}
+
+fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * u64::from(b)
+}
+
+/// The high bit of every byte of `x` equal to the byte in `splat` (exact: no carries between bytes).
+#[inline]
+fn equal_bytes(x: u64, splat: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let y = x ^ splat;
+    !(((y & LOW7) + LOW7) | y | LOW7)
 }
 
 /// Splits a value into components.
