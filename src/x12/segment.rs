@@ -64,7 +64,10 @@ impl<'a> Segment<'a> {
         let mut i = 0;
         loop {
             let (x, valid) = match window.get(i..i + 8) {
-                Some(w) => (u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]), u64::MAX),
+                Some(w) => (
+                    u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
+                    u64::MAX,
+                ),
                 None if i < window.len() => {
                     let mut tail = [0u8; 8];
                     let n = window.len() - i;
@@ -92,7 +95,15 @@ impl<'a> Segment<'a> {
                 if fields <= INLINE {
                     ends[fields] = at as u16;
                 }
-                return Some((Self { raw: &input[..at], delims, ends, fields: fields + 1 }, at));
+                return Some((
+                    Self {
+                        raw: &input[..at],
+                        delims,
+                        ends,
+                        fields: fields + 1,
+                    },
+                    at,
+                ));
             }
             i += 8;
         }

@@ -431,7 +431,10 @@ impl Separators {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-        let (c, r) = (ONES * u64::from(self.component), ONES * u64::from(self.repetition));
+        let (c, r) = (
+            ONES * u64::from(self.component),
+            ONES * u64::from(self.repetition),
+        );
         // Branch-free per word: the outcome is almost always "clean", so only the loop counts.
         let bad = |x: u64| {
             let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;

@@ -8,7 +8,7 @@
 //! segment-level codes (IK304) agree with that reference on the same input.
 
 use crate::x12::segment::Segment;
-use crate::x12::spec::{NodeId, ROOT, Spec, Usage};
+use crate::x12::spec::{ElementPosition, NodeId, ROOT, Spec, Usage};
 
 /// A segment-level problem found while walking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,9 +37,13 @@ pub struct Walker<'s> {
     /// The loop this walk entered, if any.
     entered: Option<NodeId>,
     /// Remembered walks by starting node: (segment ID, qualifier values, outcome).
-    memo: Vec<Vec<(u32, [u128; 2], Memo)>>,
+    memo: Vec<Vec<MemoEntry<'s>>>,
     memo_enabled: bool,
 }
+
+/// A remembered walk with what it is found by: the segment ID, where its qualifiers sit, and
+/// their values.
+type MemoEntry<'s> = (u32, &'s [ElementPosition], [u128; 2], Memo);
 
 /// A clean walk, remembered: claims and service lines repeat the same walks thousands of times.
 /// The walk's outcome depends only on the key; what it reports depends on the counters, so a
@@ -92,56 +96,51 @@ impl<'s> Walker<'s> {
 
     /// Finds the guide node for `seg`; issues found on the way are appended to `out`.
     pub fn walk(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
-        let key = self.memo_key(seg).filter(|_| self.memo_enabled);
-        if let Some((id, q)) = key
+        let id = seg.id_key();
+        if self.memo_enabled
             && let Some(list) = self.memo.get(self.current as usize)
-            && let Some((_, _, m)) = list.iter().find(|(i, v, _)| *i == id && *v == q)
-            && let Some(found) = replay(self.spec, &mut self.counts, m)
         {
-            self.current = found;
-            return Some(found);
+            // Entries with this ID share their qualifier positions: compute the values once.
+            let mut values: Option<Option<[u128; 2]>> = None;
+            for (entry_id, positions, q, m) in list {
+                if *entry_id != id {
+                    continue;
+                }
+                if *values.get_or_insert_with(|| qualifier_values(seg, positions)) == Some(*q) {
+                    if let Some(found) = replay(self.spec, &mut self.counts, m) {
+                        self.current = found;
+                        return Some(found);
+                    }
+                    break;
+                }
+            }
         }
         let from = self.current;
         let before = out.len();
         self.passed.clear();
         self.entered = None;
         let found = self.walk_in_full(seg, out);
-        if let (Some((id, q)), Some(found)) = (key, found)
+        if let Some(found) = found
+            && self.memo_enabled
             && out.len() == before
             && self.pending.is_empty()
+            && let Some(positions) = self.spec.qualifier_positions(id)
+            && let Some(q) = qualifier_values(seg, positions)
         {
             if self.memo.is_empty() {
                 self.memo.resize_with(self.spec.nodes.len(), Vec::new);
             }
             let list = &mut self.memo[from as usize];
-            if list.len() < MEMO_PER_NODE && !list.iter().any(|(i, v, _)| *i == id && *v == q) {
+            if list.len() < MEMO_PER_NODE && !list.iter().any(|(i, _, v, _)| *i == id && *v == q) {
                 let memo = Memo {
                     found,
                     entered: self.entered,
                     passed: self.passed.as_slice().into(),
                 };
-                list.push((id, q, memo));
+                list.push((id, positions, q, memo));
             }
         }
         found
-    }
-
-    /// The segment ID and the values of the elements that qualify segments with that ID.
-    fn memo_key(&self, seg: &Segment<'_>) -> Option<(u32, [u128; 2])> {
-        let id = seg.id_key();
-        let mut qualifiers = [0u128; 2];
-        for (q, &(element, component)) in qualifiers
-            .iter_mut()
-            .zip(self.spec.qualifier_positions(id)?)
-        {
-            let v = if component == 0 {
-                seg.element(element as usize)
-            } else {
-                seg.component(element as usize, component as usize)
-            };
-            *q = crate::x12::spec::pack(v)?;
-        }
-        Some((id, qualifiers))
     }
 
     fn walk_in_full(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
@@ -338,4 +337,19 @@ fn replay(spec: &Spec, counts: &mut [u32], m: &Memo) -> Option<NodeId> {
     }
     counts[spec.node(m.found).slot as usize] += 1;
     Some(m.found)
+}
+
+/// The values of the elements that qualify a segment, packed; `None` when one is too long to
+/// have been a qualifier code.
+fn qualifier_values(seg: &Segment<'_>, positions: &[ElementPosition]) -> Option<[u128; 2]> {
+    let mut values = [0u128; 2];
+    for (q, &(element, component)) in values.iter_mut().zip(positions) {
+        let v = if component == 0 {
+            seg.element(element as usize)
+        } else {
+            seg.component(element as usize, component as usize)
+        };
+        *q = crate::x12::spec::pack(v)?;
+    }
+    Some(values)
 }
