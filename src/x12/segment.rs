@@ -15,6 +15,8 @@ pub struct Segment<'a> {
     ends: [u16; INLINE + 1],
     /// Number of fields including the ID; may exceed `INLINE + 1`.
     fields: usize,
+    /// The segment ID packed (see `spec::id_key`), computed once: every stage dispatches on it.
+    key: u32,
 }
 
 impl std::fmt::Debug for Segment<'_> {
@@ -47,7 +49,9 @@ impl<'a> Segment<'a> {
             delims,
             ends,
             fields: fields + 1,
+            key: 0,
         }
+        .with_key()
     }
 
     /// Reads one segment from the start of `input` up to its terminator, in a single pass that
@@ -101,7 +105,9 @@ impl<'a> Segment<'a> {
                         delims,
                         ends,
                         fields: fields + 1,
-                    },
+                        key: 0,
+                    }
+                    .with_key(),
                     at,
                 ));
             }
@@ -124,8 +130,14 @@ impl<'a> Segment<'a> {
     }
 
     /// The segment ID packed for comparison with guide segments.
+    #[inline]
     pub fn id_key(&self) -> u32 {
-        crate::x12::spec::id_key(self.id())
+        self.key
+    }
+
+    fn with_key(mut self) -> Self {
+        self.key = crate::x12::spec::id_key(self.field(0));
+        self
     }
 
     /// The segment ID as text (lossy for non-ASCII IDs, which are invalid anyway).

@@ -170,6 +170,8 @@ pub struct ElementSpec {
     /// Maximum repetitions (1 unless the guide says the element repeats).
     pub repeat: u16,
     pub pattern: Option<Pattern>,
+    /// The value must be one of `codes` (there are codes and no external code set).
+    pub coded: bool,
 }
 
 #[derive(Clone, Debug)]

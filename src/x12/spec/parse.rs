@@ -164,7 +164,10 @@ fn element(l: &Line, dict: &Dictionary) -> Result<ElementSpec, String> {
         Some(re) => Some(Pattern::parse(re).ok_or_else(|| format!("unsupported pattern {re:?}"))?),
         None => None,
     };
+    let codes = codes(&l.attrs)?;
+    let external: Option<Box<str>> = l.attrs.get("ext").map(|e| e.as_str().into());
     Ok(ElementSpec {
+        coded: !codes.is_empty() && external.is_none(),
         seq: seq(s)?,
         data_ele: de.as_str().into(),
         name: rest.first().map_or("", |n| n.as_str()).into(),
@@ -172,8 +175,8 @@ fn element(l: &Line, dict: &Dictionary) -> Result<ElementSpec, String> {
         data_type,
         min,
         max,
-        codes: codes(&l.attrs)?,
-        external: l.attrs.get("ext").map(|e| e.as_str().into()),
+        codes,
+        external,
         repeat: l
             .attrs
             .get("rep")

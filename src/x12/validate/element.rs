@@ -389,7 +389,7 @@ fn is_clean(e: &ElementSpec, v: &[u8], clean: Separators) -> bool {
     if e.usage == Usage::NotUsed || e.pattern.is_some() || v.len() < e.min as usize {
         return false;
     }
-    let coded = !e.codes.is_empty() && e.external.is_none();
+    let coded = e.coded;
     let typed = match e.data_type {
         // A listed code is made of letters, digits and spaces (checked when specs load).
         DataType::ID if coded => v.len() <= e.max as usize,
