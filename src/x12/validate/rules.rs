@@ -91,7 +91,7 @@ impl Rules {
 
     pub fn on_segment(&mut self, seg: &Segment<'_>, position: u32, out: &mut Vec<RuleIssue>) {
         let id = seg.id_key();
-        if matches!(id, ids::HL | ids::SE) {
+        if self.ls.is_some() && matches!(id, ids::HL | ids::SE) {
             self.close_ls(position, out);
         }
         match id {
