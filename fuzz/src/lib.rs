@@ -10,7 +10,7 @@
 use std::io::{self, Read};
 
 use hts_gateway::x12::ack::{AckControl, write_acknowledgment};
-use hts_gateway::x12::report::{Report, Severity};
+use hts_gateway::x12::report::Report;
 use hts_gateway::x12::{validate, validate_reader};
 
 /// Checks every property on one payload; panics (a fuzzer finding) when one fails.
@@ -79,44 +79,9 @@ impl Read for Trickle<'_> {
     }
 }
 
-/// One line per verdict, as `tests/common/mod.rs` writes it:
-/// `TA1 A 000 | AK9 A | 837 0001 R 5 | IK3 NM1@10 8 [9 67 I12]`.
+/// One line per verdict (see `Report::verdict_line`).
 pub fn summary(r: &Report) -> String {
-    let mut parts = Vec::new();
-    for n in r.notes.iter().filter(|n| n.severity == Severity::Error) {
-        parts.push(format!("NOTE {}", n.message.split(':').next().unwrap_or("")));
-    }
-    for ic in &r.interchanges {
-        let (a, c) = ic.ta1_verdict();
-        let codes: Vec<&str> = ic.errors.iter().map(|e| e.code).collect();
-        parts.push(format!("TA1 {a} {}", if codes.is_empty() { c.to_string() } else { codes.join(",") }));
-        for g in &ic.groups {
-            let mut ak9 = format!("AK9 {}", g.ack_code());
-            for e in &g.errors {
-                ak9.push(' ');
-                ak9.push_str(e.code);
-            }
-            parts.push(ak9);
-            for s in &g.sets {
-                let mut v = format!("{} {} {}", s.st01, s.st02, if s.accepted() { "A" } else { "R" });
-                for c in s.ik5_codes() {
-                    v.push(' ');
-                    v.push_str(c);
-                }
-                parts.push(v);
-                for seg in &s.segments {
-                    let els: Vec<String> =
-                        seg.elements.iter().map(|e| format!("{} {} {}", e.position_text(), e.reference, e.code)).collect();
-                    let mut t = format!("IK3 {}@{} {}", seg.segment, seg.position, seg.code);
-                    if !els.is_empty() {
-                        t.push_str(&format!(" [{}]", els.join("; ")));
-                    }
-                    parts.push(t);
-                }
-            }
-        }
-    }
-    parts.join(" | ")
+    r.verdict_line()
 }
 
 /// The valid interchanges the `mutate_valid` target starts from.

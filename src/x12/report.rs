@@ -228,6 +228,58 @@ impl Report {
             })
     }
 
+    /// Every verdict on one line, e.g. `TA1 A 000 | AK9 P | 837 0001 A | 837 0002 R 5 |
+    /// IK3 CLM@19 8 [5:2 1332 7]`: compact enough to record the expected outcome of a test file.
+    pub fn verdict_line(&self) -> String {
+        let mut parts = Vec::new();
+        for n in self.notes.iter().filter(|n| n.severity == Severity::Error) {
+            parts.push(format!(
+                "NOTE {}",
+                n.message.split(':').next().unwrap_or("")
+            ));
+        }
+        for ic in &self.interchanges {
+            let codes: Vec<&str> = ic.errors.iter().map(|e| e.code).collect();
+            let (ack, note) = ic.ta1_verdict();
+            parts.push(format!(
+                "TA1 {ack} {}",
+                if codes.is_empty() {
+                    note.to_string()
+                } else {
+                    codes.join(",")
+                }
+            ));
+            for g in &ic.groups {
+                let codes: String = g.errors.iter().map(|e| format!(" {}", e.code)).collect();
+                parts.push(format!("AK9 {}{codes}", g.ack_code()));
+                for set in &g.sets {
+                    let codes: String = set.ik5_codes().iter().map(|c| format!(" {c}")).collect();
+                    parts.push(format!(
+                        "{} {} {}{codes}",
+                        set.st01,
+                        set.st02,
+                        if set.accepted() { "A" } else { "R" }
+                    ));
+                    for seg in &set.segments {
+                        let mut t = format!("IK3 {}@{} {}", seg.segment, seg.position, seg.code);
+                        if !seg.elements.is_empty() {
+                            let els: Vec<String> = seg
+                                .elements
+                                .iter()
+                                .map(|e| {
+                                    format!("{} {} {}", e.position_text(), e.reference, e.code)
+                                })
+                                .collect();
+                            t.push_str(&format!(" [{}]", els.join("; ")));
+                        }
+                        parts.push(t);
+                    }
+                }
+            }
+        }
+        parts.join(" | ")
+    }
+
     /// Every set with its interchange and group, in payload order.
     pub fn sets(&self) -> impl Iterator<Item = (&InterchangeReport, &GroupReport, &SetReport)> {
         self.interchanges.iter().flat_map(|i| {
