@@ -355,6 +355,21 @@ def p_sub_body(c: Ctx, nclaims: int = 1, nlines: int = 2, **kw) -> list[list[str
     return body
 
 
+def subscriber_with_dependent(c, fake: Fake, sub, pat) -> list:
+    """2000B subscriber (not the patient) and 2000C patient loops, shared by 837P and 837I."""
+    body = [["HL", "2", "1", "22", "1"], ["SBR", "P", "", "GRP" + fake.digits(5), "", "", "", "", "", "CI"]]
+    body += subscriber_name(c, sub, fake.member_id("XQ"), True) + payer_name(c)
+    street, city, st, zip9 = fake.address()
+    body += [
+        ["HL", "3", "2", "23", "0"],
+        ["PAT", "19"],
+        ["NM1", "QC", "1", pat["last"], pat["first"]],
+        ["N3", street], ["N4", city, st, zip9],
+        ["DMG", "D8", fake.dob(2005, 2020), pat["sex"]],
+    ]
+    return body
+
+
 def base_837p_sub(fake: Fake, env: Env) -> Doc:
     c = ctx_for(fake, env, "fixed")
     return Doc(interchange(env, "837P", [("101", [p_sub_body(c, 1, 2, rendering=True)])]))
@@ -365,16 +380,7 @@ def base_837p_dep(fake: Fake, env: Env) -> Doc:
     sub = fake.person()
     pat = fake.person()
     body = header_837(c, "BAT" + fake.digits(6), inst=False) + billing_837p(c, 1)
-    body += [["HL", "2", "1", "22", "1"], ["SBR", "P", "", "GRP" + fake.digits(5), "", "", "", "", "", "CI"]]
-    body += subscriber_name(c, sub, fake.member_id("XQ"), True) + payer_name(c)
-    street, city, st, zip9 = fake.address()
-    body += [
-        ["HL", "3", "2", "23", "0"],
-        ["PAT", "19"],
-        ["NM1", "QC", "1", pat["last"], pat["first"]],
-        ["N3", street], ["N4", city, st, zip9],
-        ["DMG", "D8", fake.dob(2005, 2020), pat["sex"]],
-    ]
+    body += subscriber_with_dependent(c, fake, sub, pat)
     body += claim_837p(c, 3, svc_date(fake, env), range_line=2, prior_auth=True)
     return Doc(interchange(env, "837P", [("102", [body])]))
 
@@ -491,16 +497,7 @@ def base_837i_dep(fake: Fake, env: Env) -> Doc:
     sub = fake.person()
     pat = fake.person()
     body = header_837(c, "HB" + fake.digits(7), inst=True) + billing_837i(c, 1)
-    body += [["HL", "2", "1", "22", "1"], ["SBR", "P", "", "GRP" + fake.digits(5), "", "", "", "", "", "CI"]]
-    body += subscriber_name(c, sub, fake.member_id("XQ"), True) + payer_name(c)
-    street, city, st, zip9 = fake.address()
-    body += [
-        ["HL", "3", "2", "23", "0"],
-        ["PAT", "19"],
-        ["NM1", "QC", "1", pat["last"], pat["first"]],
-        ["N3", street], ["N4", city, st, zip9],
-        ["DMG", "D8", fake.dob(2005, 2020), pat["sex"]],
-    ]
+    body += subscriber_with_dependent(c, fake, sub, pat)
     body += claim_837i(c, "outpatient", svc_date(fake, env))
     return Doc(interchange(env, "837I", [("203", [body])]), elem="|", comp=">", rep="^", eol="")
 
