@@ -20,7 +20,7 @@ const ISA_FIELD_CODES: [&str; 16] = [
 ];
 
 /// Interchange ID qualifiers allowed in ISA05/ISA07.
-const ID_QUALIFIERS: &[&str] = &["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"];
+pub const ID_QUALIFIERS: &[&str] = &["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"];
 
 /// GS01 for each transaction set (ST01).
 const FUNCTIONAL_GROUPS: &[(&str, &str)] = &[

@@ -1,5 +1,6 @@
 //! Writes the acknowledgement interchange for one received interchange.
 
+use crate::x12::engine::ID_QUALIFIERS;
 use crate::x12::report::{GroupReport, InterchangeReport, SetReport};
 use crate::x12::validate::element::{is_date, is_time};
 use crate::x12::writer::{SegmentWriter, reply_delimiters};
@@ -11,9 +12,6 @@ pub const ACKNOWLEDGEABLE_GROUPS: &[&str] = &["BE", "HB", "HC", "HI", "HN", "HP"
 const ACKNOWLEDGEABLE_SETS: &[&str] = &[
     "270", "271", "276", "277", "278", "820", "834", "835", "837",
 ];
-
-/// Interchange ID qualifiers (ISA05/ISA07) a reply may carry.
-const QUALIFIERS: &[&str] = &["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"];
 
 /// What the caller decides: control numbers and the clock (the engine does no IO).
 #[derive(Clone, Debug)]
@@ -50,7 +48,7 @@ impl Reply {
         let mut writer = SegmentWriter::new(d).with_line_breaks(ctl.line_breaks);
         let isa13 = format!("{:09}", ctl.interchange_control % 1_000_000_000);
         let qual = |q: &str| {
-            QUALIFIERS
+            ID_QUALIFIERS
                 .iter()
                 .find(|&&k| k == q)
                 .copied()
