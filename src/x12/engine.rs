@@ -761,11 +761,6 @@ impl Validator {
 
 /// Walks one body segment into the guide and checks its elements.
 fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
-    let id = seg.id();
-    let valid_id = (2..=3).contains(&id.len())
-        && id
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     let Some(walker) = state.walker.as_mut() else {
         return;
     };
@@ -780,7 +775,7 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
         return;
     }
     let walk = std::mem::take(&mut state.walk);
-    let seg_id = text(id);
+    let seg_id = text(seg.id());
     let before = before.to_string();
     for w in &walk {
         let (name, code, loop_id, message) = match *w {
@@ -830,17 +825,19 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
                 ),
             ),
             WalkIssue::NotFound => {
-                let (code, msg) = if valid_id {
-                    (
-                        "1",
-                        format!(
-                            "segment {seg_id} is not expected here (after loop {before}): unknown, out of order or in the wrong loop"
-                        ),
+                let id = seg.id();
+                let valid_id = (2..=3).contains(&id.len())
+                    && id
+                        .iter()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+                let msg = if valid_id {
+                    format!(
+                        "segment {seg_id} is not expected here (after loop {before}): unknown, out of order or in the wrong loop"
                     )
                 } else {
-                    ("1", format!("{seg_id:?} is not a valid segment ID"))
+                    format!("{seg_id:?} is not a valid segment ID")
                 };
-                (seg_id.clone(), code, before.clone(), msg)
+                (seg_id.clone(), "1", before.clone(), msg)
             }
         };
         push_segment_issue(state, position, &name, code, &loop_id, message, vec![]);
