@@ -1,4 +1,6 @@
 //! hts-gateway: a HIPAA X12 5010 gateway for CAQH CORE connectivity.
 
 pub mod cli;
+pub mod payer;
+pub mod store;
 pub mod x12;

@@ -1,5 +1,6 @@
-//! Command line: `hts-gateway x12 validate ...`.
+//! Command line: `hts-gateway x12 ...` (offline X12 work) and `hts-gateway admin ...`.
 
+mod admin;
 mod x12cmd;
 
 use std::process::ExitCode;
@@ -22,11 +23,29 @@ enum Command {
     /// Work with X12 files offline.
     #[command(subcommand)]
     X12(x12cmd::X12Command),
+    /// Operators' commands: load plan data.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::X12(c) => x12cmd::run(c),
+        Command::Admin(c) => admin::run(c),
+    }
+}
+
+/// Runs a command's async part on a small runtime of its own.
+fn block_on<F: std::future::Future<Output = ExitCode>>(f: F) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use crate::payer::{self, AnswerKind, PlanIdentity, ResponseContext, parse_date};
+use crate::store::Store;
 use crate::x12::ack::{AckControl, write_acknowledgment};
 use crate::x12::report::{Report, Severity};
 use crate::x12::validate_reader;
@@ -43,10 +45,65 @@ pub enum X12Command {
         #[arg(long, default_value_t = 100)]
         sets_per_interchange: usize,
     },
+    /// Answer a 270 (eligibility) or 276 (claim status) file from the plan's database and
+    /// print the 271 or 277, for dry runs; a file that fails validation gets its TA1/999.
+    ///
+    /// Exit status: 0 answered, 1 answered with a TA1/999 (the file was rejected), 2 no answer
+    /// (unreadable file, not an inquiry, database error).
+    Respond {
+        file: PathBuf,
+        #[command(flatten)]
+        db: super::admin::DatabaseArgs,
+        /// The plan's payer identifier (2100A NM109): inquiries addressed elsewhere are refused.
+        #[arg(long, env = "HTS_PAYER_ID", default_value = "DEMOPLAN")]
+        payer_id: String,
+        /// The plan's name in the answer.
+        #[arg(long, env = "HTS_PAYER_NAME", default_value = "DEMO HEALTH PLAN")]
+        payer_name: String,
+        /// Answer as of this date (YYYY-MM-DD) instead of today (UTC).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        /// Answer as a partner allowed only these provider IDs (repeatable); default: any.
+        #[arg(long = "authorized-provider", value_name = "PROVIDER_ID")]
+        authorized_providers: Vec<String>,
+        /// Interchange control number (ISA13) of the answer.
+        #[arg(long, default_value_t = 1)]
+        control_number: u32,
+    },
 }
 
 pub fn run(cmd: X12Command) -> ExitCode {
     match cmd {
+        X12Command::Respond {
+            file,
+            db,
+            payer_id,
+            payer_name,
+            today,
+            authorized_providers,
+            control_number,
+        } => {
+            let mut ctx = ResponseContext::now(PlanIdentity {
+                name: payer_name,
+                payer_id,
+            });
+            if let Some(t) = today {
+                match parse_date(&t) {
+                    Some(d) => ctx.today = d,
+                    None => {
+                        eprintln!("--today {t:?} is not a date (YYYY-MM-DD)");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            if !authorized_providers.is_empty() {
+                ctx.authorized_providers = Some(authorized_providers);
+            }
+            ctx.interchange_control = control_number;
+            ctx.group_control = control_number;
+            ctx.line_breaks = true;
+            super::block_on(respond(file, db.database, ctx))
+        }
         X12Command::Validate {
             files,
             json,
@@ -71,6 +128,43 @@ pub fn run(cmd: X12Command) -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+    }
+}
+
+async fn respond(path: PathBuf, database: String, ctx: ResponseContext) -> ExitCode {
+    let payload = match std::fs::read(&path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let store = match Store::open(&database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{database}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = payer::respond(&payload, &store, &ctx).await;
+    store.close().await;
+    match result {
+        Ok(answer) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(&answer.bytes).and_then(|()| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            if answer.kind == AnswerKind::Acknowledgment {
+                eprint!("{}", human(&path, &answer.report));
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            ExitCode::from(2)
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod report;
 pub mod sample;
 pub mod segment;
 pub mod spec;
+pub mod tree;
 pub mod validate;
 pub mod writer;
 

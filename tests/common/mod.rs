@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod db;
+
 use std::path::PathBuf;
 
 use hts_gateway::x12::report::Report;

@@ -1,0 +1,823 @@
+//! 270 → 271 (005010X279A1): find the member, check the dates, and answer with coverage,
+//! managed care, other insurance and QMB status, or with AAA rejections at the loop at fault.
+//!
+//! AAA codes and where they go follow the guide's per-loop code lists (see
+//! specs/271.005010X279A1.spec); the choice of code for each rule is documented on [`Reject`].
+
+use time::{Date, Duration};
+
+use super::model::{
+    Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key,
+};
+use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
+use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
+use crate::store::StoreError;
+use crate::x12::segment::Segment;
+use crate::x12::tree::TransactionSet;
+use crate::x12::writer::SegmentWriter;
+
+/// Longest inquiry span, in days counted inclusively (DESIGN.md §2).
+pub const MAX_INQUIRY_DAYS: i64 = 31;
+/// How far back an inquiry may reach.
+pub const MAX_YEARS_BACK: i32 = 4;
+
+/// The message a Qualified Medicare Beneficiary's coverage carries (MassHealth practice).
+pub const QMB_MESSAGE: &str = "611 Member is Qualified Medicare Beneficiary";
+
+// ---------------------------------------------------------------------------------------------
+// The request, as read from the 270.
+
+/// One person asked about (2000C subscriber or 2000D dependent).
+#[derive(Debug, Default)]
+struct Person<'a> {
+    trn: Vec<Segment<'a>>,
+    nm1: Option<Segment<'a>>,
+    refs: Vec<Segment<'a>>,
+    dmg: Option<Segment<'a>>,
+    dtp: Option<Segment<'a>>,
+    eqs: Vec<Inquiry<'a>>,
+    dependents: Vec<Person<'a>>,
+}
+
+/// One 2110C/2110D EQ loop.
+#[derive(Debug)]
+struct Inquiry<'a> {
+    eq: Segment<'a>,
+    dtp: Option<Segment<'a>>,
+}
+
+#[derive(Debug, Default)]
+struct Receiver<'a> {
+    nm1: Option<Segment<'a>>,
+    subscribers: Vec<Person<'a>>,
+}
+
+#[derive(Debug, Default)]
+struct Source<'a> {
+    nm1: Option<Segment<'a>>,
+    receivers: Vec<Receiver<'a>>,
+}
+
+#[derive(Debug)]
+struct Request<'a> {
+    bht03: String,
+    sources: Vec<Source<'a>>,
+}
+
+fn read_request<'a>(set: &TransactionSet<'a>) -> Request<'a> {
+    let mut req = Request {
+        bht03: String::new(),
+        sources: Vec::new(),
+    };
+    // Level of the last HL: 20 source, 21 receiver, 22 subscriber, 23 dependent.
+    let mut level = 0u8;
+    for seg in set.body() {
+        let id = seg.id();
+        if id == b"BHT" {
+            req.bht03 = text(seg.element(3));
+            continue;
+        }
+        if id == b"HL" {
+            level = match seg.element(3) {
+                b"20" => {
+                    req.sources.push(Source::default());
+                    20
+                }
+                b"21" => {
+                    if let Some(s) = req.sources.last_mut() {
+                        s.receivers.push(Receiver::default());
+                    }
+                    21
+                }
+                b"22" => {
+                    if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
+                        r.subscribers.push(Person::default());
+                    }
+                    22
+                }
+                b"23" => {
+                    if let Some(p) = current_subscriber(&mut req) {
+                        p.dependents.push(Person::default());
+                    }
+                    23
+                }
+                _ => 0,
+            };
+            continue;
+        }
+        match level {
+            20 if id == b"NM1" => {
+                if let Some(s) = req.sources.last_mut() {
+                    s.nm1 = Some(*seg);
+                }
+            }
+            21 if id == b"NM1" => {
+                if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
+                    r.nm1 = Some(*seg);
+                }
+            }
+            22 => {
+                if let Some(p) = current_subscriber(&mut req) {
+                    add_to_person(p, seg);
+                }
+            }
+            23 => {
+                if let Some(p) = current_subscriber(&mut req).and_then(|s| s.dependents.last_mut())
+                {
+                    add_to_person(p, seg);
+                }
+            }
+            _ => {}
+        }
+    }
+    req
+}
+
+fn current_subscriber<'r, 'a>(req: &'r mut Request<'a>) -> Option<&'r mut Person<'a>> {
+    req.sources
+        .last_mut()?
+        .receivers
+        .last_mut()?
+        .subscribers
+        .last_mut()
+}
+
+fn add_to_person<'a>(p: &mut Person<'a>, seg: &Segment<'a>) {
+    match seg.id() {
+        b"EQ" => p.eqs.push(Inquiry { eq: *seg, dtp: None }),
+        b"DTP" if !p.eqs.is_empty() => {
+            if let Some(q) = p.eqs.last_mut() {
+                q.dtp.get_or_insert(*seg);
+            }
+        }
+        _ if !p.eqs.is_empty() => {} // AMT, III, REF of the EQ loop: not used for the answer
+        b"TRN" => p.trn.push(*seg),
+        b"NM1" => p.nm1 = Some(*seg),
+        b"REF" => p.refs.push(*seg),
+        b"DMG" => p.dmg = Some(*seg),
+        b"DTP" if seg.element(1) == b"291" => p.dtp = Some(*seg),
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions.
+
+/// An AAA: why the request cannot be answered at one loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reject {
+    /// AAA01: `N` when the request's data is invalid, `Y` when it is valid but cannot be
+    /// answered (not found, several found, not authorized).
+    pub valid_request: bool,
+    /// AAA03 (901).
+    pub reason: &'static str,
+    /// AAA04 (889).
+    pub follow_up: &'static str,
+}
+
+const fn reject(valid_request: bool, reason: &'static str, follow_up: &'static str) -> Reject {
+    Reject {
+        valid_request,
+        reason,
+        follow_up,
+    }
+}
+
+/// Subscriber (2100C) or dependent (2100D): the guide gives each loop its own reject codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    Subscriber,
+    Dependent,
+}
+
+impl Level {
+    fn id_invalid(self) -> Reject {
+        match self {
+            Self::Subscriber => reject(false, "72", "C"), // Invalid/Missing Subscriber/Insured ID
+            Self::Dependent => reject(false, "64", "C"),  // Invalid/Missing Patient ID
+        }
+    }
+    fn name_invalid(self) -> Reject {
+        match self {
+            Self::Subscriber => reject(false, "73", "C"), // Invalid/Missing Subscriber/Insured Name
+            Self::Dependent => reject(false, "65", "C"),  // Invalid/Missing Patient Name
+        }
+    }
+    fn gender_invalid(self) -> Reject {
+        match self {
+            Self::Subscriber => reject(false, "74", "C"), // Invalid/Missing Subscriber/Insured Gender Code
+            Self::Dependent => reject(false, "66", "C"),  // Invalid/Missing Patient Gender Code
+        }
+    }
+    fn not_found(self) -> Reject {
+        match self {
+            Self::Subscriber => reject(true, "75", "C"), // Subscriber/Insured Not Found
+            Self::Dependent => reject(true, "77", "C"),  // Subscriber Found, Patient Not Found
+        }
+    }
+    fn several_found(self) -> Reject {
+        match self {
+            Self::Subscriber => reject(true, "76", "C"), // Duplicate Subscriber/Insured ID Number
+            Self::Dependent => reject(true, "68", "C"),  // Duplicate Patient ID Number
+        }
+    }
+}
+
+const BIRTH_DATE_INVALID: Reject = reject(false, "58", "C"); // Invalid/Missing Date-of-Birth
+const BIRTH_DATE_MISMATCH: Reject = reject(false, "71", "C"); // Birth Date Does Not Match
+const BORN_AFTER_SERVICE: Reject = reject(false, "60", "C"); // Date of Birth Follows Date(s) of Service
+const DIED_BEFORE_SERVICE: Reject = reject(true, "61", "N"); // Date of Death Precedes Date(s) of Service
+const DATES_INVALID: Reject = reject(false, "57", "C"); // Invalid/Missing Date(s) of Service
+const DATES_OUT_OF_PERIOD: Reject = reject(false, "62", "C"); // Not Within Allowable Inquiry Period
+const DATES_IN_FUTURE: Reject = reject(false, "63", "C"); // Date of Service in Future
+const PROVIDER_ID_INVALID: Reject = reject(false, "43", "C"); // Invalid/Missing Provider Identification
+const PROVIDER_NOT_ON_FILE: Reject = reject(true, "51", "C"); // Provider Not on File
+const PROVIDER_INELIGIBLE: Reject = reject(true, "50", "N"); // Provider Ineligible for Inquiries
+const PROVIDER_NOT_AUTHORIZED: Reject = reject(true, "41", "N"); // Authorization/Access Restrictions
+const PAYER_ID_MISSING: Reject = reject(false, "T4", "C"); // Payer Name or Identifier Missing
+const PAYER_ID_WRONG: Reject = reject(false, "79", "C"); // Invalid Participant Identification
+
+/// The dates an inquiry asks about: DTP*291 of the person, else of its first EQ loop, else
+/// today. Returns the inclusive range.
+fn inquiry_dates(p: &Person<'_>, today: Date) -> Result<(Date, Date), Reject> {
+    let dtp = p.dtp.or_else(|| p.eqs.iter().find_map(|q| q.dtp));
+    let Some(dtp) = dtp else {
+        return Ok((today, today));
+    };
+    let value = dtp.element(3);
+    let (from, to) = match dtp.element(2) {
+        b"D8" => {
+            let d = parse_x12_date(value).ok_or(DATES_INVALID)?;
+            (d, d)
+        }
+        b"RD8" => {
+            let dash = value.iter().position(|&b| b == b'-').ok_or(DATES_INVALID)?;
+            let from = parse_x12_date(&value[..dash]).ok_or(DATES_INVALID)?;
+            let to = parse_x12_date(&value[dash + 1..]).ok_or(DATES_INVALID)?;
+            (from, to)
+        }
+        _ => return Err(DATES_INVALID),
+    };
+    if to < from {
+        return Err(DATES_INVALID);
+    }
+    if to > today {
+        return Err(DATES_IN_FUTURE);
+    }
+    if from < years_before(today, MAX_YEARS_BACK) || (to - from).whole_days() >= MAX_INQUIRY_DAYS
+    {
+        return Err(DATES_OUT_OF_PERIOD);
+    }
+    Ok((from, to))
+}
+
+/// The same calendar date `years` earlier (29 February becomes 28 February).
+fn years_before(d: Date, years: i32) -> Date {
+    let year = d.year() - years;
+    d.replace_year(year)
+        .or_else(|_| {
+            Date::from_calendar_date(year, d.month(), 28)
+        })
+        .unwrap_or(d)
+}
+
+/// Finds the one member a person names, or says why not.
+async fn find_member<D: PlanData>(
+    data: &D,
+    p: &Person<'_>,
+    level: Level,
+) -> Result<Result<Member, Reject>, StoreError> {
+    let Some(nm1) = p.nm1 else {
+        return Ok(Err(level.name_invalid()));
+    };
+    let last = text(nm1.element(3));
+    let first = text(nm1.element(4));
+    let id = text(nm1.element(9));
+    let ssn = p
+        .refs
+        .iter()
+        .find(|r| r.element(1) == b"SY")
+        .map(|r| text(r.element(2)))
+        .filter(|s| !s.is_empty());
+    let birth = match p.dmg.map(|d| (d.element(1), d.element(2))) {
+        Some((b"D8", v)) => Some(parse_x12_date(v).ok_or(BIRTH_DATE_INVALID)),
+        Some((_, v)) if !v.is_empty() => Some(Err(BIRTH_DATE_INVALID)),
+        _ => None,
+    };
+    let birth = match birth.transpose() {
+        Ok(b) => b,
+        Err(r) => return Ok(Err(r)),
+    };
+    let gender = p
+        .dmg
+        .map(|d| d.element(3))
+        .filter(|g| !g.is_empty())
+        .map(|g| Gender::from_code(&text(g)).ok_or(level.gender_invalid()))
+        .transpose();
+    let gender = match gender {
+        Ok(g) => g,
+        Err(r) => return Ok(Err(r)),
+    };
+
+    let candidates = if !id.is_empty() {
+        let mut found = data.members(&MemberQuery::MemberId(id.clone())).await?;
+        if found.is_empty() {
+            found = data.members(&MemberQuery::AgencyId(id)).await?;
+        }
+        if found.is_empty() {
+            return Ok(Err(level.id_invalid()));
+        }
+        found
+    } else if let Some(ssn) = ssn {
+        data.members(&MemberQuery::Ssn(ssn)).await?
+    } else {
+        // Demographic search: all four are needed.
+        if name_key(&last).is_empty() || name_key(&first).is_empty() {
+            return Ok(Err(level.name_invalid()));
+        }
+        let Some(birth_date) = birth else {
+            return Ok(Err(BIRTH_DATE_INVALID));
+        };
+        if gender.is_none() {
+            return Ok(Err(level.gender_invalid()));
+        }
+        let found = data
+            .members(&MemberQuery::NameAndBirth {
+                name_key: name_key(&last),
+                birth_date,
+            })
+            .await?;
+        found
+            .into_iter()
+            .filter(|m| first_names_match(&m.first_name, &first) && genders_match(m.gender, gender))
+            .collect()
+    };
+    let member = match candidates.len() {
+        0 => return Ok(Err(level.not_found())),
+        1 => candidates.into_iter().next(),
+        _ => return Ok(Err(level.several_found())),
+    };
+    let Some(member) = member else {
+        return Ok(Err(level.not_found()));
+    };
+    // Whatever else the request says about the person must agree with the file.
+    if birth.is_some_and(|b| b != member.birth_date) {
+        return Ok(Err(BIRTH_DATE_MISMATCH));
+    }
+    if !name_key(&last).is_empty() && name_key(&last) != name_key(&member.last_name) {
+        return Ok(Err(level.name_invalid()));
+    }
+    if !name_key(&first).is_empty() && !first_names_match(&member.first_name, &first) {
+        return Ok(Err(level.name_invalid()));
+    }
+    if !genders_match(member.gender, gender) {
+        return Ok(Err(level.gender_invalid()));
+    }
+    Ok(Ok(member))
+}
+
+/// First names match when one normalized name starts with the other ("ROB" and "ROBERT"):
+/// front desks abbreviate, but a different name is a different person.
+fn first_names_match(on_file: &str, asked: &str) -> bool {
+    let (a, b) = (name_key(on_file), name_key(asked));
+    !a.is_empty() && !b.is_empty() && (a.starts_with(&b) || b.starts_with(&a))
+}
+
+fn genders_match(on_file: Gender, asked: Option<Gender>) -> bool {
+    match asked {
+        None | Some(Gender::Unknown) => true,
+        Some(g) => on_file == Gender::Unknown || on_file == g,
+    }
+}
+
+/// Checks the information receiver (2100B).
+async fn check_receiver<D: PlanData>(
+    data: &D,
+    nm1: Option<&Segment<'_>>,
+    ctx: &ResponseContext,
+) -> Result<Result<(), Reject>, StoreError> {
+    let Some(nm1) = nm1 else {
+        return Ok(Err(PROVIDER_ID_INVALID));
+    };
+    let id = text(nm1.element(9));
+    let providers: Vec<Provider> = match nm1.element(8) {
+        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?,
+        b"SV" if !id.is_empty() => data.provider(&id).await?.into_iter().collect(),
+        _ => return Ok(Err(PROVIDER_ID_INVALID)),
+    };
+    Ok(receiver_verdict(&providers, ctx))
+}
+
+/// The verdict on an information receiver resolved to `providers` (its service locations).
+pub(crate) fn receiver_verdict(providers: &[Provider], ctx: &ResponseContext) -> Result<(), Reject> {
+    if providers.is_empty() {
+        return Err(PROVIDER_NOT_ON_FILE);
+    }
+    let active: Vec<&Provider> = providers.iter().filter(|p| p.active).collect();
+    if active.is_empty() {
+        return Err(PROVIDER_INELIGIBLE);
+    }
+    if let Some(allowed) = &ctx.authorized_providers
+        && !active.iter().any(|p| allowed.contains(&p.provider_id))
+    {
+        return Err(PROVIDER_NOT_AUTHORIZED);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The answer.
+
+/// Writes the 271 answering `set` (a 270) into `w`, ST through SE.
+pub async fn answer<D: PlanData>(
+    set: &TransactionSet<'_>,
+    data: &D,
+    ctx: &ResponseContext,
+    w: &mut SegmentWriter,
+) -> Result<(), StoreError> {
+    let req = read_request(set);
+    let st02 = text(set.segments.first().map_or(&[][..], |s| s.element(2)));
+    w.start_count();
+    w.segment("ST", &["271", st02.as_str(), "005010X279A1"]);
+    w.segment(
+        "BHT",
+        &[
+            "0022",
+            "11",
+            req.bht03.as_str(),
+            &x12_date(ctx.today),
+            &hhmm(ctx),
+        ],
+    );
+    let mut hl = Hl::default();
+    for source in &req.sources {
+        let asked_payer = source.nm1.map(|s| text(s.element(9))).unwrap_or_default();
+        let payer_reject = if asked_payer.is_empty() {
+            Some(PAYER_ID_MISSING)
+        } else if asked_payer != ctx.plan.payer_id {
+            Some(PAYER_ID_WRONG)
+        } else {
+            None
+        };
+        // A request sent to another payer: nothing below the source can be answered.
+        let answered = payer_reject.is_none() && !source.receivers.is_empty();
+        let source_hl = hl.open(None, "20", answered, w);
+        w.segment(
+            "NM1",
+            &[
+                "PR",
+                "2",
+                ctx.plan.name.as_str(),
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                &ctx.plan.payer_id,
+            ],
+        );
+        if let Some(r) = payer_reject {
+            write_aaa(w, r);
+            continue;
+        }
+        for receiver in &source.receivers {
+            let receiver_hl = hl.open(Some(source_hl), "21", !receiver.subscribers.is_empty(), w);
+            if let Some(nm1) = receiver.nm1 {
+                echo(w, &nm1);
+            }
+            let verdict = check_receiver(data, receiver.nm1.as_ref(), ctx).await?;
+            if let Err(r) = verdict {
+                write_aaa(w, r);
+            }
+            for sub in &receiver.subscribers {
+                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, sub, verdict.is_ok())
+                    .await?;
+            }
+        }
+    }
+    let count = (w.counted() + 1).to_string();
+    w.segment("SE", &[count.as_str(), st02.as_str()]);
+    Ok(())
+}
+
+/// Writes the 2000C (and 2000D) loops answering one 2000C of the request.
+async fn answer_subscriber<D: PlanData>(
+    data: &D,
+    ctx: &ResponseContext,
+    w: &mut SegmentWriter,
+    hl: &mut Hl,
+    parent: usize,
+    sub: &Person<'_>,
+    receiver_ok: bool,
+) -> Result<(), StoreError> {
+    if !receiver_ok {
+        // The receiver's AAA says why; echo who was asked about so the answer can be matched.
+        hl.open(Some(parent), "22", false, w);
+        write_trn(w, &sub.trn);
+        echo_person(w, sub, "IL");
+        return Ok(());
+    }
+    let found = find_member(data, sub, Level::Subscriber).await?;
+    let member = match found {
+        Err(r) => {
+            hl.open(Some(parent), "22", false, w);
+            write_trn(w, &sub.trn);
+            echo_person(w, sub, "IL");
+            write_aaa(w, r);
+            return Ok(());
+        }
+        Ok(m) => m,
+    };
+    if sub.dependents.is_empty() || !sub.eqs.is_empty() {
+        write_member(data, ctx, w, hl, parent, sub, &member).await?;
+    }
+    for dep in &sub.dependents {
+        match find_member(data, dep, Level::Dependent).await? {
+            // A dependent with an ID of their own is a subscriber in their own right: the guide
+            // has the answer name them in 2100C, carrying the dependent loop's trace numbers.
+            Ok(m) => write_member(data, ctx, w, hl, parent, dep, &m).await?,
+            Err(r) => {
+                let sub_hl = hl.open(Some(parent), "22", true, w);
+                write_trn(w, &sub.trn);
+                write_member_name(w, &member);
+                hl.open(Some(sub_hl), "23", false, w);
+                write_trn(w, &dep.trn);
+                echo_person(w, dep, "03");
+                write_aaa(w, r);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a 2000C loop for a found member: name, demographics, then the benefits for the dates
+/// asked, or the AAA that says why the dates cannot be answered.
+async fn write_member<D: PlanData>(
+    data: &D,
+    ctx: &ResponseContext,
+    w: &mut SegmentWriter,
+    hl: &mut Hl,
+    parent: usize,
+    person: &Person<'_>,
+    member: &Member,
+) -> Result<(), StoreError> {
+    hl.open(Some(parent), "22", false, w);
+    write_trn(w, &person.trn);
+    write_member_name(w, member);
+    let dates = inquiry_dates(person, ctx.today).and_then(|(from, to)| {
+        if member.birth_date > to {
+            Err(BORN_AFTER_SERVICE)
+        } else if member.death_date.is_some_and(|d| d < from) {
+            Err(DIED_BEFORE_SERVICE)
+        } else {
+            Ok((from, to))
+        }
+    });
+    let (from, to) = match dates {
+        Err(r) => {
+            write_aaa(w, r);
+            write_dmg(w, member);
+            return Ok(());
+        }
+        Ok(d) => d,
+    };
+    write_dmg(w, member);
+    write_date(w, "291", from, to);
+    let spans = data.spans(member.key, from, to).await?;
+    let service_types = requested_service_types(person);
+    write_benefits(w, &spans, &service_types, from, to);
+    Ok(())
+}
+
+/// EQ01 service types asked for, in order, without repeats; `30` (health benefit plan
+/// coverage) when only procedures were asked about.
+fn requested_service_types(p: &Person<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for q in &p.eqs {
+        for st in q.eq.repetitions(1) {
+            let st = text(st);
+            if !st.is_empty() && !out.contains(&st) {
+                out.push(st);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("30".into());
+    }
+    out
+}
+
+/// The 2110C loops: coverage (active and inactive, gaps as inactive), managed care and primary
+/// care provider, other insurance; the QMB message rides on the coverage it applies to.
+fn write_benefits(
+    w: &mut SegmentWriter,
+    spans: &[Span],
+    service_types: &[String],
+    from: Date,
+    to: Date,
+) {
+    let types = w.repeated(service_types);
+    let qmb: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Qmb).collect();
+    let mut qmb_written = qmb.is_empty();
+    for (active, span, start, end) in coverage_periods(spans, from, to) {
+        let plan_name = span.map_or("", |s| s.plan_name.as_str());
+        if active {
+            let ins = span
+                .map(|s| s.insurance_type.as_str())
+                .filter(|t| !t.is_empty())
+                .unwrap_or("MC");
+            w.segment("EB", &["1", "IND", types.as_str(), ins, plan_name]);
+            if let Some(s) = span.filter(|s| !s.plan_code.is_empty()) {
+                w.segment("REF", &["6P", s.plan_code.as_str(), s.plan_name.as_str()]);
+            }
+        } else {
+            w.segment("EB", &["6", "IND", types.as_str()]);
+        }
+        write_date(w, "307", start, end);
+        if !qmb_written && active && qmb.iter().any(|q| q.start <= end && q.end >= start) {
+            w.segment("MSG", &[QMB_MESSAGE]);
+            qmb_written = true;
+        }
+    }
+    if !qmb_written {
+        // QMB on file without active coverage on these dates: still say so, on its own loop.
+        w.segment("EB", &["D", "IND", "30"]);
+        let q = qmb[0];
+        write_date(w, "307", q.start.max(from), q.end.min(to));
+        w.segment("MSG", &[QMB_MESSAGE]);
+    }
+    for s in spans.iter().filter(|s| s.kind == SpanKind::ManagedCare) {
+        w.segment("EB", &["MC", "IND", "30", "HM", s.plan_name.as_str()]);
+        write_date(w, "292", s.start.max(from), s.end.min(to));
+        w.segment("LS", &["2120"]);
+        w.segment(
+            "NM1",
+            &["Y2", "2", s.plan_name.as_str(), "", "", "", "", "PI", &s.plan_code],
+        );
+        w.segment("LE", &["2120"]);
+        write_pcp(w, s, from, to);
+    }
+    for s in spans.iter().filter(|s| s.kind == SpanKind::Pcc) {
+        write_pcp(w, s, from, to);
+    }
+    for s in spans.iter().filter(|s| s.kind == SpanKind::OtherInsurance) {
+        let ins = if s.insurance_type.is_empty() {
+            "OT"
+        } else {
+            s.insurance_type.as_str()
+        };
+        w.segment("EB", &["R", "IND", "30", ins, s.plan_name.as_str()]);
+        if !s.policy_number.is_empty() {
+            w.segment("REF", &["IG", s.policy_number.as_str()]);
+        }
+        write_date(w, "290", s.start.max(from), s.end.min(to));
+        w.segment("LS", &["2120"]);
+        w.segment(
+            "NM1",
+            &[
+                "PRP",
+                "2",
+                s.carrier_name.as_str(),
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                &s.carrier_code,
+            ],
+        );
+        w.segment("LE", &["2120"]);
+    }
+}
+
+/// EB*L with the primary care provider in 2120C.
+fn write_pcp(w: &mut SegmentWriter, s: &Span, from: Date, to: Date) {
+    let Some(pcp) = &s.pcp else { return };
+    let description = if s.kind == SpanKind::Pcc {
+        s.plan_name.as_str()
+    } else {
+        ""
+    };
+    w.segment("EB", &["L", "IND", "30", "", description]);
+    write_date(w, "292", s.start.max(from), s.end.min(to));
+    w.segment("LS", &["2120"]);
+    let (qual, id) = match &pcp.npi {
+        Some(npi) => ("XX", npi.as_str()),
+        None => ("SV", pcp.provider_id.as_str()),
+    };
+    w.segment(
+        "NM1",
+        &[
+            "P3",
+            pcp.entity.code(),
+            pcp.name.as_str(),
+            &pcp.first_name,
+            "",
+            "",
+            "",
+            qual,
+            id,
+        ],
+    );
+    w.segment("LE", &["2120"]);
+}
+
+/// Splits `from..=to` into consecutive periods: covered by an active span, by an inactive one,
+/// or by nothing (inactive). Overlapping spans: active wins.
+fn coverage_periods(spans: &[Span], from: Date, to: Date) -> Vec<(bool, Option<&Span>, Date, Date)> {
+    let coverage: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Coverage && s.overlaps(from, to))
+        .collect();
+    let status = |d: Date| -> (bool, Option<&Span>) {
+        let active = coverage.iter().find(|s| s.active && s.start <= d && d <= s.end);
+        let inactive = coverage.iter().find(|s| !s.active && s.start <= d && d <= s.end);
+        match (active, inactive) {
+            (Some(s), _) => (true, Some(*s)),
+            (None, Some(s)) => (false, Some(*s)),
+            (None, None) => (false, None),
+        }
+    };
+    let mut out: Vec<(bool, Option<&Span>, Date, Date)> = Vec::new();
+    let mut day = from;
+    // At most 31 days: walking them is simpler than interval arithmetic and just as fast.
+    loop {
+        let (active, span) = status(day);
+        match out.last_mut() {
+            Some(last) if last.0 == active && same_span(last.1, span) => last.3 = day,
+            _ => out.push((active, span, day, day)),
+        }
+        if day >= to {
+            break;
+        }
+        day += Duration::days(1);
+    }
+    out
+}
+
+fn same_span(a: Option<&Span>, b: Option<&Span>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+
+fn write_aaa(w: &mut SegmentWriter, r: Reject) {
+    w.segment(
+        "AAA",
+        &[if r.valid_request { "Y" } else { "N" }, "", r.reason, r.follow_up],
+    );
+}
+
+
+fn write_member_name(w: &mut SegmentWriter, m: &Member) {
+    w.segment(
+        "NM1",
+        &[
+            "IL",
+            "1",
+            m.last_name.as_str(),
+            &m.first_name,
+            &m.middle_name,
+            "",
+            "",
+            "MI",
+            &m.member_id,
+        ],
+    );
+    if !m.address_line.is_empty() {
+        w.segment("N3", &[m.address_line.as_str()]);
+    }
+    if !m.city.is_empty() {
+        w.segment("N4", &[m.city.as_str(), &m.state, &m.zip]);
+    }
+}
+
+fn write_dmg(w: &mut SegmentWriter, m: &Member) {
+    w.segment("DMG", &["D8", &x12_date(m.birth_date), m.gender.code()]);
+}
+
+
+/// Echoes who the request asked about (a rejected or unanswerable person).
+fn echo_person(w: &mut SegmentWriter, p: &Person<'_>, entity: &str) {
+    match p.nm1 {
+        Some(nm1) => {
+            let mut els: Vec<String> = nm1.elements().map(text).collect();
+            if let Some(first) = els.first_mut() {
+                *first = entity.into();
+            }
+            if els.len() < 3 {
+                els.resize(3, String::new());
+            }
+            w.segment("NM1", &els);
+        }
+        None => {
+            w.segment("NM1", &[entity, "1", "UNKNOWN"]);
+        }
+    }
+}
+
+
+

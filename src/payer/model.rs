@@ -1,0 +1,238 @@
+//! The plan's records as the responders see them, whatever store holds them.
+
+use time::Date;
+
+/// A provider or service location that may send inquiries and bill claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provider {
+    /// Provider ID / service location (the 10 characters that start ISA06).
+    pub provider_id: String,
+    pub npi: Option<String>,
+    pub entity: EntityType,
+    /// Last name of a person, or the organization's name.
+    pub name: String,
+    pub first_name: String,
+    pub active: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityType {
+    Person,
+    Organization,
+}
+
+impl EntityType {
+    /// NM102 (1065).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Person => "1",
+            Self::Organization => "2",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gender {
+    Female,
+    Male,
+    Unknown,
+}
+
+impl Gender {
+    /// DMG03 (1068) and the loaders' column.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Female => "F",
+            Self::Male => "M",
+            Self::Unknown => "U",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "F" => Some(Self::Female),
+            "M" => Some(Self::Male),
+            "U" => Some(Self::Unknown),
+            _ => None,
+        }
+    }
+}
+
+/// A member (in Medicaid every member is a subscriber with an ID of their own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Store key, used to fetch spans.
+    pub key: i64,
+    pub member_id: String,
+    pub ssn: Option<String>,
+    pub dcf_id: Option<String>,
+    pub dys_id: Option<String>,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub birth_date: Date,
+    pub gender: Gender,
+    pub address_line: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub death_date: Option<Date>,
+}
+
+/// What a member span records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanKind {
+    /// Eligibility under a plan, active or inactive.
+    Coverage,
+    /// Insurance with another carrier (coordination of benefits).
+    OtherInsurance,
+    /// Qualified Medicare Beneficiary.
+    Qmb,
+    /// Enrollment in a managed-care organization.
+    ManagedCare,
+    /// Enrollment in the Primary Care Clinician plan.
+    Pcc,
+}
+
+impl SpanKind {
+    pub const ALL: [Self; 5] = [
+        Self::Coverage,
+        Self::OtherInsurance,
+        Self::Qmb,
+        Self::ManagedCare,
+        Self::Pcc,
+    ];
+
+    /// The store's and the loaders' name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Coverage => "coverage",
+            Self::OtherInsurance => "other_insurance",
+            Self::Qmb => "qmb",
+            Self::ManagedCare => "managed_care",
+            Self::Pcc => "pcc",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// One dated fact about a member; which fields matter depends on `kind`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub kind: SpanKind,
+    pub start: Date,
+    pub end: Date,
+    /// Coverage only: active (`true`) or inactive.
+    pub active: bool,
+    pub plan_code: String,
+    pub plan_name: String,
+    /// X12 insurance type code (1336), e.g. `MC` Medicaid, `HM` HMO, `MB` Medicare Part B.
+    pub insurance_type: String,
+    pub carrier_code: String,
+    pub carrier_name: String,
+    pub policy_number: String,
+    /// Primary care provider (managed care and PCC), resolved from the provider file.
+    pub pcp: Option<Provider>,
+}
+
+impl Span {
+    pub fn overlaps(&self, from: Date, to: Date) -> bool {
+        self.start <= to && self.end >= from
+    }
+}
+
+/// Where a claim stands in adjudication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimStatus {
+    /// Received, not yet adjudicated.
+    Received,
+    /// Suspended (pended) for review.
+    Suspended,
+    Paid,
+    Denied,
+}
+
+impl ClaimStatus {
+    pub const ALL: [Self; 4] = [Self::Received, Self::Suspended, Self::Paid, Self::Denied];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Suspended => "suspended",
+            Self::Paid => "paid",
+            Self::Denied => "denied",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub payer_claim_number: String,
+    pub patient_control_number: String,
+    pub provider_id: String,
+    pub member_id: String,
+    pub service_from: Date,
+    pub service_to: Date,
+    pub billed_cents: i64,
+    pub paid_cents: i64,
+    pub status: ClaimStatus,
+    pub received_date: Date,
+    pub adjudication_date: Option<Date>,
+    /// Check or EFT trace number of the payment.
+    pub payment_number: Option<String>,
+    pub payment_date: Option<Date>,
+    /// Claim status code (external code list 508): the detail, e.g. the denial reason.
+    pub status_code: String,
+    pub bill_type: String,
+}
+
+/// How a 270 or 276 names a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberQuery {
+    MemberId(String),
+    Ssn(String),
+    /// A DCF or DYS identifier.
+    AgencyId(String),
+    /// Normalized last name (see [`name_key`]) and date of birth; first name and gender are
+    /// compared by the caller, so that it can tell "not found" from "does not match".
+    NameAndBirth { name_key: String, birth_date: Date },
+}
+
+/// What a 276 gives to find claims; a claim must match every field given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimQuery {
+    pub member_id: String,
+    pub provider_ids: Vec<String>,
+    pub payer_claim_number: Option<String>,
+    pub patient_control_number: Option<String>,
+    /// Service dates overlapping this range.
+    pub service: Option<(Date, Date)>,
+}
+
+/// The comparable form of a name: upper-case letters and digits only, and a trailing
+/// generational suffix dropped, so that "O'Brien", "OBRIEN JR" and "o brien" match (the spirit
+/// of CAQH CORE's rule for normalizing last names).
+pub fn name_key(name: &str) -> String {
+    const SUFFIXES: [&str; 7] = ["JR", "SR", "II", "III", "IV", "V", "2ND"];
+    let mut words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+        .map(|w| {
+            w.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(&w.as_str())) {
+        words.pop();
+    }
+    words.concat()
+}

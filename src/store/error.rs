@@ -1,0 +1,93 @@
+//! One opaque error for everything the store does, with predicates for the caller's decision.
+
+use std::fmt;
+
+/// A storage failure. Ask [`StoreError::is_retryable`] whether trying again may help (the
+/// database is down or busy) and [`StoreError::is_config`] whether the operator must fix
+/// something (a bad URL); anything else is a fault in the stored data or in this program.
+#[derive(Debug)]
+pub struct StoreError {
+    kind: Kind,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Config,
+    Unavailable,
+    Migrate,
+    Corrupt,
+    Query,
+}
+
+impl StoreError {
+    pub(crate) fn config(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            kind: Kind::Config,
+            source: e.into(),
+        }
+    }
+
+    pub(crate) fn migrate(e: sqlx::migrate::MigrateError) -> Self {
+        Self {
+            kind: Kind::Migrate,
+            source: e.into(),
+        }
+    }
+
+    /// A stored value this program cannot read (e.g. a date that is not a date).
+    pub(crate) fn corrupt(what: String) -> Self {
+        Self {
+            kind: Kind::Corrupt,
+            source: what.into(),
+        }
+    }
+
+    /// The database could not be reached or did not answer in time: retry later.
+    pub fn is_retryable(&self) -> bool {
+        self.kind == Kind::Unavailable
+    }
+
+    /// The configuration (database URL) is wrong.
+    pub fn is_config(&self) -> bool {
+        self.kind == Kind::Config
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let kind = match &e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => Kind::Unavailable,
+            sqlx::Error::Configuration(_) => Kind::Config,
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => Kind::Corrupt,
+            _ => Kind::Query,
+        };
+        Self {
+            kind,
+            source: e.into(),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            Kind::Config => "database configuration",
+            Kind::Unavailable => "database unavailable",
+            Kind::Migrate => "database migration failed",
+            Kind::Corrupt => "unreadable stored data",
+            Kind::Query => "database query failed",
+        };
+        write!(f, "{what}: {}", self.source)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}

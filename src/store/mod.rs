@@ -1,0 +1,158 @@
+//! Storage: one set of behaviours over two sqlx backends.
+//!
+//! SQLite is the embedded default (a file, WAL journal); PostgreSQL is chosen by a
+//! `postgres://` URL and lets several gateway instances share one database. Queries are written
+//! once, with `$n` placeholders both backends accept, and run on whichever pool is open
+//! (see [`on_pool!`]). Migrations are compiled in, one folder per backend.
+
+mod error;
+pub mod plan;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::SqlStr;
+
+pub use error::StoreError;
+
+/// Runs `$body` with `$pool` bound to the open pool, whichever backend it is. The body is
+/// compiled once per backend, so one query text serves both.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A handle to the database; cheap to clone (it holds a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+/// How long a query waits for a connection before the store reports itself unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Store {
+    /// Opens `url` (`sqlite:path`, `sqlite://path`, `postgres://…`), creating a SQLite file
+    /// when missing, and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens `url` without migrating.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(StoreError::config)?;
+            Backend::Postgres(Self::pg_pool().connect_with(opts).await?)
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(StoreError::config)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(ACQUIRE_TIMEOUT);
+            Backend::Sqlite(
+                SqlitePoolOptions::new()
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(opts)
+                    .await?,
+            )
+        } else {
+            return Err(StoreError::config(format!(
+                "unsupported database URL {url:?}: use sqlite:PATH or postgres://…"
+            )));
+        };
+        Ok(Self { backend })
+    }
+
+    /// Opens PostgreSQL with explicit options (tests use this to pick a schema per test).
+    pub async fn open_postgres(opts: PgConnectOptions) -> Result<Self, StoreError> {
+        let store = Self {
+            backend: Backend::Postgres(Self::pg_pool().connect_with(opts).await?),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    fn pg_pool() -> PgPoolOptions {
+        PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Applies every migration not yet applied.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match &self.backend {
+            Backend::Sqlite(pool) => migrator(SQLITE_MIGRATIONS).run(pool).await,
+            Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await,
+        };
+        result.map_err(StoreError::migrate)
+    }
+
+    /// Closes every connection (waits for checked-out ones).
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// (version, description, SQL) of each migration, in order.
+type MigrationList = &'static [(i64, &'static str, &'static str)];
+
+// Migrations are compiled in (no files needed at run time, no database at build time), so the
+// list is written out here rather than found by sqlx's `migrate!` macro.
+const SQLITE_MIGRATIONS: MigrationList = &[(
+    1,
+    "plan data",
+    include_str!("../../migrations/sqlite/0001_plan_data.sql"),
+)];
+const POSTGRES_MIGRATIONS: MigrationList = &[(
+    1,
+    "plan data",
+    include_str!("../../migrations/postgres/0001_plan_data.sql"),
+)];
+
+fn migrator(list: MigrationList) -> Migrator {
+    let migrations = list
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                SqlStr::from_static(sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
