@@ -14,7 +14,11 @@ use crate::store::Store;
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite:PATH` (created if missing) or `postgres://user@host/db`.
-    #[arg(long, env = "HTS_DATABASE_URL", default_value = "sqlite:hts-gateway.db")]
+    #[arg(
+        long,
+        env = "HTS_DATABASE_URL",
+        default_value = "sqlite:hts-gateway.db"
+    )]
     pub database: String,
 }
 

@@ -152,7 +152,11 @@ async fn respond(path: PathBuf, database: String, ctx: ResponseContext) -> ExitC
     match result {
         Ok(answer) => {
             let mut out = std::io::stdout().lock();
-            if out.write_all(&answer.bytes).and_then(|()| out.flush()).is_err() {
+            if out
+                .write_all(&answer.bytes)
+                .and_then(|()| out.flush())
+                .is_err()
+            {
                 return ExitCode::from(2);
             }
             if answer.kind == AnswerKind::Acknowledgment {

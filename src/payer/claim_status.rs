@@ -202,7 +202,7 @@ pub async fn answer<D: PlanData>(
     );
     let mut hl = Hl::default();
     // 2000A must announce children, and the guide requires a 2000B below it.
-    let source_hl = hl.open(None, "20", true, w);
+    let source_hl = hl.open(None, "20", Some(true), w);
     w.segment(
         "NM1",
         &[
@@ -233,25 +233,31 @@ async fn hl_receiver<D: PlanData>(
     parent: usize,
     receiver: &Receiver<'_>,
 ) -> Result<(), StoreError> {
-    let receiver_hl = hl.open(Some(parent), "21", !receiver.providers.is_empty(), w);
+    let receiver_hl = hl.open(Some(parent), "21", Some(!receiver.providers.is_empty()), w);
     match receiver.nm1 {
         Some(nm1) => echo(w, &nm1),
         None => {
-            w.segment("NM1", &["41", "2", "UNKNOWN", "", "", "", "", "46", "UNKNOWN"]);
+            w.segment(
+                "NM1",
+                &["41", "2", "UNKNOWN", "", "", "", "", "46", "UNKNOWN"],
+            );
         }
     }
     for sp in &receiver.providers {
-        let provider_hl = hl.open(Some(receiver_hl), "19", !sp.subscribers.is_empty(), w);
+        let provider_hl = hl.open(Some(receiver_hl), "19", Some(!sp.subscribers.is_empty()), w);
         if let Some(nm1) = sp.nm1 {
             echo(w, &nm1);
         }
         let (provider_ids, verdict) = resolve_provider(data, sp.nm1.as_ref(), ctx).await?;
         for sub in &sp.subscribers {
-            let sub_hl = hl.open(Some(provider_hl), "22", !sub.dependents.is_empty(), w);
+            let sub_hl = hl.open(Some(provider_hl), "22", Some(!sub.dependents.is_empty()), w);
             match sub.nm1 {
                 Some(nm1) => echo(w, &nm1),
                 None => {
-                    w.segment("NM1", &["IL", "1", "UNKNOWN", "", "", "", "", "MI", "UNKNOWN"]);
+                    w.segment(
+                        "NM1",
+                        &["IL", "1", "UNKNOWN", "", "", "", "", "MI", "UNKNOWN"],
+                    );
                 }
             }
             let member_id = sub.nm1.map(|n| text(n.element(9))).unwrap_or_default();
@@ -259,7 +265,7 @@ async fn hl_receiver<D: PlanData>(
                 answer_claim(data, ctx, w, ask, &member_id, &provider_ids, verdict).await?;
             }
             for dep in &sub.dependents {
-                hl.open(Some(sub_hl), "23", false, w);
+                hl.open(Some(sub_hl), "23", None, w);
                 if let Some(nm1) = dep.nm1 {
                     echo(w, &nm1);
                 }

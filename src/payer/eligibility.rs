@@ -6,9 +6,7 @@
 
 use time::{Date, Duration};
 
-use super::model::{
-    Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key,
-};
+use super::model::{Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key};
 use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
 use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
 use crate::store::StoreError;
@@ -144,7 +142,10 @@ fn current_subscriber<'r, 'a>(req: &'r mut Request<'a>) -> Option<&'r mut Person
 
 fn add_to_person<'a>(p: &mut Person<'a>, seg: &Segment<'a>) {
     match seg.id() {
-        b"EQ" => p.eqs.push(Inquiry { eq: *seg, dtp: None }),
+        b"EQ" => p.eqs.push(Inquiry {
+            eq: *seg,
+            dtp: None,
+        }),
         b"DTP" if !p.eqs.is_empty() => {
             if let Some(q) = p.eqs.last_mut() {
                 q.dtp.get_or_insert(*seg);
@@ -264,8 +265,7 @@ fn inquiry_dates(p: &Person<'_>, today: Date) -> Result<(Date, Date), Reject> {
     if to > today {
         return Err(DATES_IN_FUTURE);
     }
-    if from < years_before(today, MAX_YEARS_BACK) || (to - from).whole_days() >= MAX_INQUIRY_DAYS
-    {
+    if from < years_before(today, MAX_YEARS_BACK) || (to - from).whole_days() >= MAX_INQUIRY_DAYS {
         return Err(DATES_OUT_OF_PERIOD);
     }
     Ok((from, to))
@@ -275,9 +275,7 @@ fn inquiry_dates(p: &Person<'_>, today: Date) -> Result<(Date, Date), Reject> {
 fn years_before(d: Date, years: i32) -> Date {
     let year = d.year() - years;
     d.replace_year(year)
-        .or_else(|_| {
-            Date::from_calendar_date(year, d.month(), 28)
-        })
+        .or_else(|_| Date::from_calendar_date(year, d.month(), 28))
         .unwrap_or(d)
 }
 
@@ -409,7 +407,10 @@ async fn check_receiver<D: PlanData>(
 }
 
 /// The verdict on an information receiver resolved to `providers` (its service locations).
-pub(crate) fn receiver_verdict(providers: &[Provider], ctx: &ResponseContext) -> Result<(), Reject> {
+pub(crate) fn receiver_verdict(
+    providers: &[Provider],
+    ctx: &ResponseContext,
+) -> Result<(), Reject> {
     if providers.is_empty() {
         return Err(PROVIDER_NOT_ON_FILE);
     }
@@ -461,7 +462,7 @@ pub async fn answer<D: PlanData>(
         };
         // A request sent to another payer: nothing below the source can be answered.
         let answered = payer_reject.is_none() && !source.receivers.is_empty();
-        let source_hl = hl.open(None, "20", answered, w);
+        let source_hl = hl.open(None, "20", Some(answered), w);
         w.segment(
             "NM1",
             &[
@@ -481,7 +482,12 @@ pub async fn answer<D: PlanData>(
             continue;
         }
         for receiver in &source.receivers {
-            let receiver_hl = hl.open(Some(source_hl), "21", !receiver.subscribers.is_empty(), w);
+            let receiver_hl = hl.open(
+                Some(source_hl),
+                "21",
+                Some(!receiver.subscribers.is_empty()),
+                w,
+            );
             if let Some(nm1) = receiver.nm1 {
                 echo(w, &nm1);
             }
@@ -490,8 +496,7 @@ pub async fn answer<D: PlanData>(
                 write_aaa(w, r);
             }
             for sub in &receiver.subscribers {
-                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, sub, verdict.is_ok())
-                    .await?;
+                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, sub, verdict.is_ok()).await?;
             }
         }
     }
@@ -512,7 +517,7 @@ async fn answer_subscriber<D: PlanData>(
 ) -> Result<(), StoreError> {
     if !receiver_ok {
         // The receiver's AAA says why; echo who was asked about so the answer can be matched.
-        hl.open(Some(parent), "22", false, w);
+        hl.open(Some(parent), "22", Some(false), w);
         write_trn(w, &sub.trn);
         echo_person(w, sub, "IL");
         return Ok(());
@@ -520,7 +525,7 @@ async fn answer_subscriber<D: PlanData>(
     let found = find_member(data, sub, Level::Subscriber).await?;
     let member = match found {
         Err(r) => {
-            hl.open(Some(parent), "22", false, w);
+            hl.open(Some(parent), "22", Some(false), w);
             write_trn(w, &sub.trn);
             echo_person(w, sub, "IL");
             write_aaa(w, r);
@@ -537,10 +542,10 @@ async fn answer_subscriber<D: PlanData>(
             // has the answer name them in 2100C, carrying the dependent loop's trace numbers.
             Ok(m) => write_member(data, ctx, w, hl, parent, dep, &m).await?,
             Err(r) => {
-                let sub_hl = hl.open(Some(parent), "22", true, w);
+                let sub_hl = hl.open(Some(parent), "22", Some(true), w);
                 write_trn(w, &sub.trn);
                 write_member_name(w, &member);
-                hl.open(Some(sub_hl), "23", false, w);
+                hl.open(Some(sub_hl), "23", Some(false), w);
                 write_trn(w, &dep.trn);
                 echo_person(w, dep, "03");
                 write_aaa(w, r);
@@ -561,7 +566,7 @@ async fn write_member<D: PlanData>(
     person: &Person<'_>,
     member: &Member,
 ) -> Result<(), StoreError> {
-    hl.open(Some(parent), "22", false, w);
+    hl.open(Some(parent), "22", Some(false), w);
     write_trn(w, &person.trn);
     write_member_name(w, member);
     let dates = inquiry_dates(person, ctx.today).and_then(|(from, to)| {
@@ -628,7 +633,7 @@ fn write_benefits(
                 .unwrap_or("MC");
             w.segment("EB", &["1", "IND", types.as_str(), ins, plan_name]);
             if let Some(s) = span.filter(|s| !s.plan_code.is_empty()) {
-                w.segment("REF", &["6P", s.plan_code.as_str(), s.plan_name.as_str()]);
+                w.segment("REF", &["18", s.plan_code.as_str(), s.plan_name.as_str()]);
             }
         } else {
             w.segment("EB", &["6", "IND", types.as_str()]);
@@ -652,7 +657,17 @@ fn write_benefits(
         w.segment("LS", &["2120"]);
         w.segment(
             "NM1",
-            &["Y2", "2", s.plan_name.as_str(), "", "", "", "", "PI", &s.plan_code],
+            &[
+                "Y2",
+                "2",
+                s.plan_name.as_str(),
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                &s.plan_code,
+            ],
         );
         w.segment("LE", &["2120"]);
         write_pcp(w, s, from, to);
@@ -724,14 +739,22 @@ fn write_pcp(w: &mut SegmentWriter, s: &Span, from: Date, to: Date) {
 
 /// Splits `from..=to` into consecutive periods: covered by an active span, by an inactive one,
 /// or by nothing (inactive). Overlapping spans: active wins.
-fn coverage_periods(spans: &[Span], from: Date, to: Date) -> Vec<(bool, Option<&Span>, Date, Date)> {
+fn coverage_periods(
+    spans: &[Span],
+    from: Date,
+    to: Date,
+) -> Vec<(bool, Option<&Span>, Date, Date)> {
     let coverage: Vec<&Span> = spans
         .iter()
         .filter(|s| s.kind == SpanKind::Coverage && s.overlaps(from, to))
         .collect();
     let status = |d: Date| -> (bool, Option<&Span>) {
-        let active = coverage.iter().find(|s| s.active && s.start <= d && d <= s.end);
-        let inactive = coverage.iter().find(|s| !s.active && s.start <= d && d <= s.end);
+        let active = coverage
+            .iter()
+            .find(|s| s.active && s.start <= d && d <= s.end);
+        let inactive = coverage
+            .iter()
+            .find(|s| !s.active && s.start <= d && d <= s.end);
         match (active, inactive) {
             (Some(s), _) => (true, Some(*s)),
             (None, Some(s)) => (false, Some(*s)),
@@ -763,14 +786,17 @@ fn same_span(a: Option<&Span>, b: Option<&Span>) -> bool {
     }
 }
 
-
 fn write_aaa(w: &mut SegmentWriter, r: Reject) {
     w.segment(
         "AAA",
-        &[if r.valid_request { "Y" } else { "N" }, "", r.reason, r.follow_up],
+        &[
+            if r.valid_request { "Y" } else { "N" },
+            "",
+            r.reason,
+            r.follow_up,
+        ],
     );
 }
-
 
 fn write_member_name(w: &mut SegmentWriter, m: &Member) {
     w.segment(
@@ -799,7 +825,6 @@ fn write_dmg(w: &mut SegmentWriter, m: &Member) {
     w.segment("DMG", &["D8", &x12_date(m.birth_date), m.gender.code()]);
 }
 
-
 /// Echoes who the request asked about (a rejected or unanswerable person).
 fn echo_person(w: &mut SegmentWriter, p: &Person<'_>, entity: &str) {
     match p.nm1 {
@@ -818,6 +843,3 @@ fn echo_person(w: &mut SegmentWriter, p: &Person<'_>, entity: &str) {
         }
     }
 }
-
-
-

@@ -29,7 +29,8 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    fn columns(self) -> &'static [&'static str] {
+    /// Every column of the file, in the documented order.
+    pub fn columns(self) -> &'static [&'static str] {
         match self {
             Self::Members => MEMBER_COLUMNS,
             Self::Providers => PROVIDER_COLUMNS,
@@ -216,10 +217,12 @@ impl Problems {
         }
     }
 
-    fn into_result(self) -> Result<(), LoadError> {
+    fn into_result(mut self) -> Result<(), LoadError> {
         if self.list.is_empty() {
             Ok(())
         } else {
+            // Checks run in passes (rows, then references): report in file order.
+            self.list.sort_by_key(|p| p.line);
             Err(LoadError::Invalid {
                 problems: self.list,
                 more: self.more,
@@ -310,6 +313,11 @@ impl Row<'_> {
     }
 }
 
+/// The date loaded data is judged against (UTC; a birth date cannot be after it).
+fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 /// `125`, `125.5`, `125.50` → cents.
 fn cents(v: &str) -> Option<i64> {
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
@@ -362,6 +370,19 @@ fn read_rows(input: impl Read, kind: FileKind) -> Result<(ColumnIndex, Rows), Lo
         }
         Err(e) => problems.add(1, format!("cannot read the header: {e}")),
     }
+    // Every column must be named: a column left out would silently clear what is on file,
+    // because a row replaces the whole record.
+    for column in known {
+        if !index.contains_key(column) && !problems.list.iter().any(|p| p.line == 1) {
+            problems.add(
+                1,
+                format!(
+                    "column {column} is missing: the header must name every column (any order), \
+                     values may be empty"
+                ),
+            );
+        }
+    }
     let mut rows = Vec::new();
     for result in reader.records() {
         match result {
@@ -392,23 +413,9 @@ fn read_rows(input: impl Read, kind: FileKind) -> Result<(ColumnIndex, Rows), Lo
     Ok((index, rows))
 }
 
-fn require_columns(
-    index: &ColumnIndex,
-    required: &[&str],
-) -> Result<(), LoadError> {
-    let mut p = Problems::default();
-    for c in required {
-        if !index.contains_key(c) {
-            p.add(1, format!("column {c} is missing"));
-        }
-    }
-    p.into_result()
-}
-
 /// Loads a providers file (insert or update by provider_id).
 pub async fn load_providers(store: &Store, input: impl Read) -> Result<Loaded, LoadError> {
     let (index, rows) = read_rows(input, FileKind::Providers)?;
-    require_columns(&index, &["provider_id", "entity_type", "name"])?;
     let mut p = Problems::default();
     let mut seen = HashSet::new();
     let mut providers = Vec::new();
@@ -429,7 +436,7 @@ pub async fn load_providers(store: &Store, input: impl Read) -> Result<Loaded, L
                 ),
             );
         }
-        if !seen.insert(provider_id.clone()) {
+        if !provider_id.is_empty() && !seen.insert(provider_id.clone()) {
             p.add(*line, format!("provider_id {provider_id} appears twice"));
         }
         let npi = row.opt("npi");
@@ -457,7 +464,10 @@ pub async fn load_providers(store: &Store, input: impl Read) -> Result<Loaded, L
             "" | "active" => true,
             "inactive" => false,
             other => {
-                p.add(*line, format!("status {other:?} must be active or inactive"));
+                p.add(
+                    *line,
+                    format!("status {other:?} must be active or inactive"),
+                );
                 true
             }
         };
@@ -482,11 +492,12 @@ pub async fn load_providers(store: &Store, input: impl Read) -> Result<Loaded, L
 /// by the ones in the file.
 pub async fn load_members(store: &Store, input: impl Read) -> Result<Loaded, LoadError> {
     let (index, rows) = read_rows(input, FileKind::Members)?;
-    require_columns(&index, &["record", "member_id"])?;
     let mut p = Problems::default();
     let mut records: Vec<MemberRecord> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut spans: Vec<(u64, String, Span, String)> = Vec::new();
+    // Members whose own row is in error: their span rows are not reported again for it.
+    let mut rejected: HashSet<String> = HashSet::new();
     for (line, record) in &rows {
         let row = Row {
             line: *line,
@@ -512,7 +523,11 @@ pub async fn load_members(store: &Store, input: impl Read) -> Result<Loaded, Loa
         row.must_be_empty(record_columns(kind), &mut p);
         match kind {
             None => {
-                if let Some(m) = member_row(&row, member_id.clone(), &mut p) {
+                let m = member_row(&row, member_id.clone(), &mut p);
+                if m.is_none() {
+                    rejected.insert(member_id.clone());
+                }
+                if let Some(m) = m {
                     match by_id.entry(member_id) {
                         Entry::Occupied(e) => {
                             p.add(*line, format!("member {} appears twice", e.key()))
@@ -557,6 +572,7 @@ pub async fn load_members(store: &Store, input: impl Read) -> Result<Loaded, Loa
         }
         match by_id.get(&member_id) {
             Some(&i) => records[i].spans.push((span, pcp)),
+            None if rejected.contains(&member_id) => {}
             None => p.add(
                 line,
                 format!(
@@ -573,8 +589,21 @@ pub async fn load_members(store: &Store, input: impl Read) -> Result<Loaded, Loa
     })
 }
 
+/// Member IDs: 2 to 20 letters or digits (NM109 carries them; the guide's minimum is 2).
+fn check_member_id(row: &Row<'_>, id: &str, p: &mut Problems) {
+    if !id.is_empty() && !(2..=20).contains(&id.len())
+        || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        p.add(
+            row.line,
+            format!("member_id {id:?} must be 2 to 20 letters or digits"),
+        );
+    }
+}
+
 fn member_row(row: &Row<'_>, member_id: String, p: &mut Problems) -> Option<Member> {
     let before = p.list.len() + p.more;
+    check_member_id(row, &member_id, p);
     let last_name = row.required("last_name", p);
     let first_name = row.required("first_name", p);
     let birth_date = row.date("birth_date", true, p);
@@ -592,6 +621,17 @@ fn member_row(row: &Row<'_>, member_id: String, p: &mut Problems) -> Option<Memb
         p.add(row.line, "ssn must be 9 digits, no dashes");
     }
     let death_date = row.date("death_date", false, p);
+    if let Some(b) = birth_date {
+        if b.year() < 1880 || b > today() {
+            p.add(
+                row.line,
+                format!("birth_date {} is not plausible", super::date_text(b)),
+            );
+        }
+        if death_date.is_some_and(|d| d < b) {
+            p.add(row.line, "death_date is before birth_date");
+        }
+    }
     if before != p.list.len() + p.more {
         return None;
     }
@@ -688,19 +728,6 @@ fn span_row(row: &Row<'_>, kind: SpanKind, p: &mut Problems) -> Option<(Span, St
 /// Loads a claims file (insert or update by payer_claim_number).
 pub async fn load_claims(store: &Store, input: impl Read) -> Result<Loaded, LoadError> {
     let (index, rows) = read_rows(input, FileKind::Claims)?;
-    require_columns(
-        &index,
-        &[
-            "payer_claim_number",
-            "patient_control_number",
-            "provider_id",
-            "member_id",
-            "service_from",
-            "billed",
-            "status",
-            "received_date",
-        ],
-    )?;
     let mut p = Problems::default();
     let mut seen = HashSet::new();
     let mut claims: Vec<(u64, Claim)> = Vec::new();
@@ -767,6 +794,7 @@ fn claim_row(row: &Row<'_>, p: &mut Problems) -> Option<Claim> {
     let patient_control_number = row.required("patient_control_number", p);
     let provider_id = row.required("provider_id", p);
     let member_id = row.required("member_id", p);
+    check_member_id(row, &member_id, p);
     let service_from = row.date("service_from", true, p);
     let service_to = row.date("service_to", false, p).or(service_from);
     if let (Some(f), Some(t)) = (service_from, service_to)
@@ -793,12 +821,61 @@ fn claim_row(row: &Row<'_>, p: &mut Problems) -> Option<Claim> {
     let payment_number = row.opt("payment_number");
     let payment_date = row.date("payment_date", paid_status, p);
     if paid_status && payment_number.is_none() {
-        p.add(row.line, "payment_number (check or EFT number) is required for a paid claim");
+        p.add(
+            row.line,
+            "payment_number (check or EFT number) is required for a paid claim",
+        );
     }
     if !paid_status && (paid != 0 || payment_number.is_some() || payment_date.is_some()) {
-        p.add(row.line, "paid, payment_number and payment_date apply only to paid claims");
+        p.add(
+            row.line,
+            "paid, payment_number and payment_date apply only to paid claims",
+        );
     }
-    let status_code = row.get("status_code").to_string();
+    if !finalized && adjudication_date.is_some() {
+        p.add(
+            row.line,
+            "adjudication_date applies only to paid or denied claims",
+        );
+    }
+    let order = [
+        ("received_date", received_date, "service_from", service_from),
+        (
+            "adjudication_date",
+            adjudication_date,
+            "received_date",
+            received_date,
+        ),
+        (
+            "payment_date",
+            payment_date,
+            "adjudication_date",
+            adjudication_date,
+        ),
+    ];
+    for (later, a, earlier, b) in order {
+        if let (Some(a), Some(b)) = (a, b)
+            && a < b
+        {
+            p.add(row.line, format!("{later} is before {earlier}"));
+        }
+    }
+    if let Some(b) = billed
+        && paid > b
+    {
+        p.add(row.line, "paid is more than billed");
+    }
+    let mut status_code = row.get("status_code").to_string();
+    if status_code.is_empty() {
+        // Stored explicitly, so the database says what the 277 will report.
+        status_code = match status {
+            Some(ClaimStatus::Received) => "20",
+            Some(ClaimStatus::Suspended) => "46",
+            Some(ClaimStatus::Paid) => "65",
+            _ => "",
+        }
+        .to_string();
+    }
     if status == Some(ClaimStatus::Denied) && status_code.is_empty() {
         p.add(
             row.line,

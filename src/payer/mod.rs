@@ -111,18 +111,20 @@ impl ResponseContext {
 
 /// `YYYY-MM-DD`, the stores' and the CSV files' date form.
 pub fn date_text(d: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        u8::from(d.month()),
-        d.day()
-    )
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Option<Date> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();

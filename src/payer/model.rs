@@ -202,7 +202,10 @@ pub enum MemberQuery {
     AgencyId(String),
     /// Normalized last name (see [`name_key`]) and date of birth; first name and gender are
     /// compared by the caller, so that it can tell "not found" from "does not match".
-    NameAndBirth { name_key: String, birth_date: Date },
+    NameAndBirth {
+        name_key: String,
+        birth_date: Date,
+    },
 }
 
 /// What a 276 gives to find claims; a claim must match every field given.

@@ -44,12 +44,16 @@ pub enum RespondError {
 impl fmt::Display for RespondError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotX12 => f.write_str("no X12 interchange found (the payload must start with ISA)"),
+            Self::NotX12 => {
+                f.write_str("no X12 interchange found (the payload must start with ISA)")
+            }
             Self::Unsupported(what) => write!(
                 f,
                 "only 270 (005010X279A1) and 276 (005010X212) inquiries are answered; got {what}"
             ),
-            Self::Mixed => f.write_str("270 and 276 inquiries in one payload: send them separately"),
+            Self::Mixed => {
+                f.write_str("270 and 276 inquiries in one payload: send them separately")
+            }
             Self::Store(e) => write!(f, "{e}"),
         }
     }
@@ -117,7 +121,9 @@ pub async fn respond<D: PlanData>(
         kind = Some(this);
     }
     let Some(kind) = kind else {
-        return Err(RespondError::Unsupported("an interchange without groups".into()));
+        return Err(RespondError::Unsupported(
+            "an interchange without groups".into(),
+        ));
     };
     let mut bytes = Vec::new();
     for (ic, ic_report) in tree.iter().zip(&report.interchanges) {

@@ -13,14 +13,30 @@ pub(crate) struct Hl {
 }
 
 impl Hl {
-    /// Writes an HL and returns its number.
-    pub(crate) fn open(&mut self, parent: Option<usize>, level: &str, children: bool, w: &mut SegmentWriter) -> usize {
+    /// Writes an HL and returns its number. `children`: HL04 (`None` where the guide leaves
+    /// HL04 unused, as for the 277's dependent level).
+    pub(crate) fn open(
+        &mut self,
+        parent: Option<usize>,
+        level: &str,
+        children: Option<bool>,
+        w: &mut SegmentWriter,
+    ) -> usize {
         self.next += 1;
         let id = self.next.to_string();
         let parent = parent.map(|p| p.to_string()).unwrap_or_default();
         w.segment(
             "HL",
-            &[id.as_str(), &parent, level, if children { "1" } else { "0" }],
+            &[
+                id.as_str(),
+                &parent,
+                level,
+                match children {
+                    Some(true) => "1",
+                    Some(false) => "0",
+                    None => "",
+                },
+            ],
         );
         self.next
     }

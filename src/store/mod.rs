@@ -12,10 +12,10 @@ use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::SqlStr;
 
 pub use error::StoreError;
 
@@ -117,6 +117,14 @@ impl Store {
             Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await,
         };
         result.map_err(StoreError::migrate)
+    }
+
+    /// One round trip to the database (readiness checks; the benchmarks' baseline).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
     }
 
     /// Closes every connection (waits for checked-out ones).

@@ -120,7 +120,8 @@ impl PlanData for Store {
                 qb.push(" AND payer_claim_number = ").push_bind(n.clone());
             }
             if let Some(n) = &query.patient_control_number {
-                qb.push(" AND patient_control_number = ").push_bind(n.clone());
+                qb.push(" AND patient_control_number = ")
+                    .push_bind(n.clone());
             }
             if let Some((from, to)) = query.service {
                 qb.push(" AND service_from <= ").push_bind(date_text(to));

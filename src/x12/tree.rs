@@ -34,7 +34,11 @@ impl<'a> TransactionSet<'a> {
     /// Segments between ST and SE.
     pub fn body(&self) -> &[Segment<'a>] {
         let n = self.segments.len();
-        if n >= 2 { &self.segments[1..n - 1] } else { &[] }
+        if n >= 2 {
+            &self.segments[1..n - 1]
+        } else {
+            &[]
+        }
     }
 }
 

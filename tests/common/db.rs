@@ -66,7 +66,9 @@ where
             }
         }
         Backend::Postgres => {
-            let Some(url) = postgres_url(test) else { return };
+            let Some(url) = postgres_url(test) else {
+                return;
+            };
             let schema = unique("hts_test");
             let mut admin = PgConnection::connect(&url)
                 .await
@@ -95,14 +97,17 @@ where
 /// Loads the demo data set of fixtures/plan into `store`.
 pub async fn load_demo(store: &Store) {
     let dir = super::root().join("fixtures/plan");
-    let open = |name: &str| {
-        std::fs::File::open(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    };
+    let open =
+        |name: &str| std::fs::File::open(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     load_providers(store, open("providers.csv"))
         .await
         .expect("providers");
-    load_members(store, open("members.csv")).await.expect("members");
-    load_claims(store, open("claims.csv")).await.expect("claims");
+    load_members(store, open("members.csv"))
+        .await
+        .expect("members");
+    load_claims(store, open("claims.csv"))
+        .await
+        .expect("claims");
 }
 
 /// Defines `mod $name { sqlite, postgres }`: the same async test body on both backends.
