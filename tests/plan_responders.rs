@@ -8,6 +8,11 @@
 
 mod common;
 
+use std::time::Duration;
+
+use hts_gateway::payer::PlanData;
+use hts_gateway::payer::cache::CachedPlan;
+use hts_gateway::payer::load::{FileKind, load_members};
 use hts_gateway::payer::respond::RespondError;
 use hts_gateway::payer::{AnswerKind, PlanIdentity, ResponseContext, parse_date, respond};
 use hts_gateway::store::Store;
@@ -598,7 +603,7 @@ fn cases_277() -> Vec<Case> {
     ]
 }
 
-async fn run_cases(store: Store, cases: Vec<Case>, expect_kind: AnswerKind) {
+async fn run_cases<D: PlanData + Sync>(store: &D, cases: Vec<Case>, expect_kind: AnswerKind) {
     let mut failures = Vec::new();
     for c in cases {
         let mut ctx = context();
@@ -612,7 +617,7 @@ async fn run_cases(store: Store, cases: Vec<Case>, expect_kind: AnswerKind) {
             c.name,
             request_report.verdict_line()
         );
-        let answer = respond(&c.request, &store, &ctx)
+        let answer = respond(&c.request, store, &ctx)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", c.name));
         let text = String::from_utf8(answer.bytes.clone()).unwrap();
@@ -669,12 +674,86 @@ async fn run_cases(store: Store, cases: Vec<Case>, expect_kind: AnswerKind) {
 
 on_both_backends!(eligibility_271, |store: Store| async move {
     common::db::load_demo(&store).await;
-    run_cases(store, cases_271(), AnswerKind::Eligibility).await;
+    run_cases(&store, cases_271(), AnswerKind::Eligibility).await;
+    // The same answers through the cache the gateway puts in front of the store: twice, so
+    // the second round is served from it.
+    let cached = CachedPlan::new(store);
+    run_cases(&cached, cases_271(), AnswerKind::Eligibility).await;
+    run_cases(&cached, cases_271(), AnswerKind::Eligibility).await;
 });
 
 on_both_backends!(claim_status_277, |store: Store| async move {
     common::db::load_demo(&store).await;
-    run_cases(store, cases_277(), AnswerKind::ClaimStatus).await;
+    run_cases(&store, cases_277(), AnswerKind::ClaimStatus).await;
+    let cached = CachedPlan::new(store);
+    run_cases(&cached, cases_277(), AnswerKind::ClaimStatus).await;
+});
+
+/// Richard (…002) has inactive coverage in the demo data; this file makes it active.
+fn reactivate_richard() -> String {
+    let columns = FileKind::Members.columns();
+    let row = |values: &[(&str, &str)]| {
+        columns
+            .iter()
+            .map(|c| values.iter().find(|v| v.0 == *c).map_or("", |v| v.1))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "{}\n{}\n{}\n",
+        columns.join(","),
+        row(&[
+            ("record", "member"),
+            ("member_id", "100000000002"),
+            ("last_name", "ROE"),
+            ("first_name", "RICHARD"),
+            ("birth_date", "1970-11-30"),
+            ("gender", "M"),
+        ]),
+        row(&[
+            ("record", "coverage"),
+            ("member_id", "100000000002"),
+            ("start_date", "2026-01-01"),
+            ("end_date", "2099-12-31"),
+            ("status", "active"),
+            ("plan_name", "REINSTATED PLAN"),
+        ]),
+    )
+}
+
+async fn richard<D: PlanData + Sync>(data: &D) -> String {
+    let request = sub_270("NM1*IL*1*ROE*RICHARD****MI*100000000002~EQ*30~");
+    let answer = respond(&request, data, &context()).await.unwrap();
+    String::from_utf8(answer.bytes).unwrap()
+}
+
+on_both_backends!(cache_follows_loads, |store: Store| async move {
+    common::db::load_demo(&store).await;
+    // Checks the generation on every call: sees a load at once.
+    let eager = CachedPlan::with_limits(store.clone(), Duration::ZERO, 1000);
+    // Checks once an hour: keeps serving what it read until invalidated.
+    let lazy = CachedPlan::with_limits(store.clone(), Duration::from_secs(3600), 1000);
+    // A tiny capacity still answers correctly (it starts over when full).
+    let tiny = CachedPlan::with_limits(store.clone(), Duration::ZERO, 2);
+    run_cases(&tiny, cases_271(), AnswerKind::Eligibility).await;
+    assert!(richard(&eager).await.contains("EB*6*IND*30~"));
+    assert!(richard(&lazy).await.contains("EB*6*IND*30~"));
+    load_members(&store, reactivate_richard().as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        richard(&eager)
+            .await
+            .contains("EB*1*IND*30*MC*REINSTATED PLAN~"),
+        "a load moves the generation; the cache drops what it held"
+    );
+    assert!(richard(&lazy).await.contains("EB*6*IND*30~"));
+    lazy.invalidate();
+    assert!(
+        richard(&lazy)
+            .await
+            .contains("EB*1*IND*30*MC*REINSTATED PLAN~")
+    );
 });
 
 on_both_backends!(bad_x12_gets_999, |store: Store| async move {

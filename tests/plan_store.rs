@@ -208,9 +208,8 @@ member,X,ODD,ONE,1850-01-01,F,,,,,
         );
         // The span of a member whose own row is wrong is not blamed for it again.
         assert!(
-            !got
-            .iter()
-            .any(|(l, m)| *l == 4 && m.contains("no member record")),
+            !got.iter()
+                .any(|(l, m)| *l == 4 && m.contains("no member record")),
             "line 4 belongs to a rejected member: {text}"
         );
         assert_eq!(

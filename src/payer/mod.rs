@@ -4,6 +4,7 @@
 //! Reading and writing X12 is the engine's job ([`crate::x12`]); this module decides what to
 //! answer. Lookups go through [`PlanData`], which the store implements.
 
+pub mod cache;
 pub mod claim_status;
 pub mod eligibility;
 pub mod load;
@@ -47,6 +48,9 @@ pub trait PlanData {
         from: Date,
         to: Date,
     ) -> impl Future<Output = Result<Vec<Span>, StoreError>> + Send;
+
+    /// A number that changes whenever providers, members or spans change (caches compare it).
+    fn generation(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     /// Claims matching every field of `query`.
     fn claims(

@@ -194,7 +194,7 @@ pub struct Claim {
 }
 
 /// How a 270 or 276 names a member.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MemberQuery {
     MemberId(String),
     Ssn(String),

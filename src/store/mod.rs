@@ -138,16 +138,30 @@ type MigrationList = &'static [(i64, &'static str, &'static str)];
 
 // Migrations are compiled in (no files needed at run time, no database at build time), so the
 // list is written out here rather than found by sqlx's `migrate!` macro.
-const SQLITE_MIGRATIONS: MigrationList = &[(
-    1,
-    "plan data",
-    include_str!("../../migrations/sqlite/0001_plan_data.sql"),
-)];
-const POSTGRES_MIGRATIONS: MigrationList = &[(
-    1,
-    "plan data",
-    include_str!("../../migrations/postgres/0001_plan_data.sql"),
-)];
+const SQLITE_MIGRATIONS: MigrationList = &[
+    (
+        1,
+        "plan data",
+        include_str!("../../migrations/sqlite/0001_plan_data.sql"),
+    ),
+    (
+        2,
+        "plan generation",
+        include_str!("../../migrations/sqlite/0002_plan_generation.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: MigrationList = &[
+    (
+        1,
+        "plan data",
+        include_str!("../../migrations/postgres/0001_plan_data.sql"),
+    ),
+    (
+        2,
+        "plan generation",
+        include_str!("../../migrations/postgres/0002_plan_generation.sql"),
+    ),
+];
 
 fn migrator(list: MigrationList) -> Migrator {
     let migrations = list

@@ -102,6 +102,15 @@ impl PlanData for Store {
         })
     }
 
+    async fn generation(&self) -> Result<i64, StoreError> {
+        on_pool!(self, |pool| {
+            let row = sqlx::query("SELECT generation FROM plan_generation WHERE id = 1")
+                .fetch_one(pool)
+                .await?;
+            Ok(row.try_get(0)?)
+        })
+    }
+
     async fn claims(&self, query: &ClaimQuery) -> Result<Vec<Claim>, StoreError> {
         on_pool!(self, |pool| {
             let mut qb = QueryBuilder::new(format!(
@@ -156,6 +165,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            sqlx::query("UPDATE plan_generation SET generation = generation + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -226,6 +238,9 @@ impl Store {
                     .await?;
                 }
             }
+            sqlx::query("UPDATE plan_generation SET generation = generation + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })

@@ -1,0 +1,199 @@
+//! A read-through cache of eligibility data (providers, members, spans) in front of the store.
+//!
+//! Why: a real-time 271 needs three or four lookups, and each sqlx round trip costs tens of
+//! microseconds even on an embedded SQLite (the query runs on the connection's worker thread).
+//! Eligibility data changes only when an operator loads a file (or, later, an 834 is applied),
+//! and every such change increments the store's plan generation in the same transaction. The
+//! cache checks that number at most once per `max_staleness` (default one second) and drops
+//! everything when it moved, so an answer is never staler than that, on any instance sharing
+//! the database. Claims are not cached: claim status changes all day.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use time::{Date, Month};
+
+use super::PlanData;
+use super::model::{Claim, ClaimQuery, Member, MemberQuery, Provider, Span};
+use crate::store::StoreError;
+
+/// How long an answer may lag a change to the data, by default.
+pub const DEFAULT_MAX_STALENESS: Duration = Duration::from_secs(1);
+/// Cached lookups kept, by default, before the cache starts over (about 1 KB each).
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+#[derive(Debug)]
+pub struct CachedPlan<D> {
+    inner: D,
+    max_staleness: Duration,
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    generation: Option<i64>,
+    checked: Option<Instant>,
+    providers_by_npi: HashMap<String, Vec<Provider>>,
+    providers: HashMap<String, Option<Provider>>,
+    members: HashMap<MemberQuery, Vec<Member>>,
+    /// Every span of a member, whatever the dates asked (filtered on the way out).
+    spans: HashMap<i64, Vec<Span>>,
+}
+
+impl State {
+    fn len(&self) -> usize {
+        self.providers_by_npi.len() + self.providers.len() + self.members.len() + self.spans.len()
+    }
+
+    fn clear(&mut self) {
+        self.providers_by_npi.clear();
+        self.providers.clear();
+        self.members.clear();
+        self.spans.clear();
+    }
+}
+
+impl<D: PlanData + Sync> CachedPlan<D> {
+    pub fn new(inner: D) -> Self {
+        Self::with_limits(inner, DEFAULT_MAX_STALENESS, DEFAULT_CAPACITY)
+    }
+
+    pub fn with_limits(inner: D, max_staleness: Duration, capacity: usize) -> Self {
+        Self {
+            inner,
+            max_staleness,
+            capacity,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn inner(&self) -> &D {
+        &self.inner
+    }
+
+    /// Drops everything cached (a load in this process calls it; others notice the generation).
+    pub fn invalidate(&self) {
+        let mut st = self.lock();
+        st.clear();
+        st.checked = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves only cached copies behind: safe to reuse.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes sure the cache is not older than `max_staleness` relative to the store.
+    async fn refresh(&self) -> Result<(), StoreError> {
+        let due = self
+            .lock()
+            .checked
+            .is_none_or(|t| t.elapsed() >= self.max_staleness);
+        if !due {
+            return Ok(());
+        }
+        let generation = self.inner.generation().await?;
+        let mut st = self.lock();
+        if st.generation != Some(generation) {
+            st.clear();
+            st.generation = Some(generation);
+        }
+        st.checked = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Stores `value` unless the generation moved while it was being read.
+    fn keep(&self, seen: Option<i64>, put: impl FnOnce(&mut State)) {
+        let mut st = self.lock();
+        if st.generation != seen {
+            return;
+        }
+        if st.len() >= self.capacity {
+            // Simplest bounded policy: start over. Real-time traffic refills the hot part fast.
+            st.clear();
+        }
+        put(&mut st);
+    }
+
+    fn generation_seen(&self) -> Option<i64> {
+        self.lock().generation
+    }
+}
+
+impl<D: PlanData + Sync> PlanData for CachedPlan<D> {
+    async fn providers_by_npi(&self, npi: &str) -> Result<Vec<Provider>, StoreError> {
+        self.refresh().await?;
+        if let Some(v) = self.lock().providers_by_npi.get(npi) {
+            return Ok(v.clone());
+        }
+        let seen = self.generation_seen();
+        let v = self.inner.providers_by_npi(npi).await?;
+        self.keep(seen, |st| {
+            st.providers_by_npi.insert(npi.to_string(), v.clone());
+        });
+        Ok(v)
+    }
+
+    async fn provider(&self, provider_id: &str) -> Result<Option<Provider>, StoreError> {
+        self.refresh().await?;
+        if let Some(v) = self.lock().providers.get(provider_id) {
+            return Ok(v.clone());
+        }
+        let seen = self.generation_seen();
+        let v = self.inner.provider(provider_id).await?;
+        self.keep(seen, |st| {
+            st.providers.insert(provider_id.to_string(), v.clone());
+        });
+        Ok(v)
+    }
+
+    async fn members(&self, query: &MemberQuery) -> Result<Vec<Member>, StoreError> {
+        self.refresh().await?;
+        if let Some(v) = self.lock().members.get(query) {
+            return Ok(v.clone());
+        }
+        let seen = self.generation_seen();
+        let v = self.inner.members(query).await?;
+        self.keep(seen, |st| {
+            st.members.insert(query.clone(), v.clone());
+        });
+        Ok(v)
+    }
+
+    async fn spans(&self, member: i64, from: Date, to: Date) -> Result<Vec<Span>, StoreError> {
+        self.refresh().await?;
+        let cached = self.lock().spans.get(&member).cloned();
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let seen = self.generation_seen();
+                let all = self.inner.spans(member, first_day(), last_day()).await?;
+                self.keep(seen, |st| {
+                    st.spans.insert(member, all.clone());
+                });
+                all
+            }
+        };
+        Ok(all.into_iter().filter(|s| s.overlaps(from, to)).collect())
+    }
+
+    async fn generation(&self) -> Result<i64, StoreError> {
+        self.inner.generation().await
+    }
+
+    async fn claims(&self, query: &ClaimQuery) -> Result<Vec<Claim>, StoreError> {
+        self.inner.claims(query).await
+    }
+}
+
+fn first_day() -> Date {
+    Date::from_calendar_date(1, Month::January, 1).unwrap_or(Date::MIN)
+}
+
+fn last_day() -> Date {
+    Date::from_calendar_date(9999, Month::December, 31).unwrap_or(Date::MAX)
+}
