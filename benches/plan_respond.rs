@@ -89,6 +89,14 @@ fn main() {
         p
     };
     println!("{iterations} calls each, SQLite, demo data (fixtures/plan)");
+    if std::env::var("PLAN_BENCH_ONLY").as_deref() == Ok("cached") {
+        // For profilers: the cached path alone.
+        let cached_plan = CachedPlan::new(store.clone());
+        measure("270 → 271, cached (gateway)", &mut || {
+            rt.block_on(respond(request, &cached_plan, &ctx)).unwrap();
+        });
+        return;
+    }
     let select1 = measure("baseline: sqlx SELECT 1", &mut || {
         rt.block_on(store.ping()).unwrap();
     });

@@ -114,3 +114,158 @@ fn sample_writes_a_valid_837p() {
     assert!(r.accepted(), "{}", common::summary(&r));
     assert_eq!(r.sets().count(), 3);
 }
+
+/// Loads the demo data set into `database` with `admin load`, as an operator would.
+fn load_demo(database: &str) {
+    for kind in ["providers", "members", "claims"] {
+        let file = common::root().join(format!("fixtures/plan/{kind}.csv"));
+        let out = hts()
+            .args(["admin", "load", kind])
+            .arg(&file)
+            .args(["--database", database])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("loaded") && text.contains("database now holds"),
+            "{text}"
+        );
+    }
+}
+
+fn respond(database: &str, file: &std::path::Path) -> std::process::Output {
+    hts()
+        .args([
+            "x12",
+            "respond",
+            "--today",
+            "2026-06-15",
+            "--database",
+            database,
+        ])
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+/// The dry run an operator does: load the demo data, answer the fixture 270 and 276.
+fn load_and_respond(database: &str) {
+    load_demo(database);
+    let out = respond(
+        database,
+        &common::root().join("fixtures/x12/270_jane_doe.x12"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ST*271*0001*005010X279A1~"), "{text}");
+    assert!(text.contains("EB*1*IND*30*MC*STANDARD PLAN~"), "{text}");
+    let out = respond(
+        database,
+        &common::root().join("fixtures/x12/276_paid_claim.x12"),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("STC*F1:65*20260420**1200.5*980.25*20260420**20260422*CHK000123~"),
+        "{text}"
+    );
+    // A broken inquiry gets its 999 on stdout, the findings on stderr, and exit status 1.
+    let broken = write(
+        "broken_270.x12",
+        &common::edit(&common::fixture("270_jane_doe.x12"), "SE", "SE*99*0001"),
+    );
+    let out = respond(database, &broken);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ST*999*"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("REJECTED"));
+    // Not an inquiry: no answer, exit status 2, and why.
+    let out = respond(
+        database,
+        &common::root().join("fixtures/x12/837P_two_claims.x12"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only 270"));
+}
+
+#[test]
+fn admin_load_and_respond_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite:{}", dir.path().join("plan.db").display());
+    load_and_respond(&database);
+}
+
+#[test]
+fn admin_load_and_respond_on_postgres() {
+    let Some(url) = common::db::postgres_url("admin_load_and_respond") else {
+        return;
+    };
+    // A schema of its own, named in the URL the way an operator would.
+    let schema = format!("hts_cli_{}", std::process::id());
+    let psql = |sql: &str| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        });
+    };
+    psql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+    psql(&format!("CREATE SCHEMA {schema}"));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let database = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let outcome = std::panic::catch_unwind(|| load_and_respond(&database));
+    psql(&format!("DROP SCHEMA {schema} CASCADE"));
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn admin_load_reports_line_numbers_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite:{}", dir.path().join("plan.db").display());
+    let bad = write(
+        "bad_providers.csv",
+        "provider_id,npi,entity_type,name,first_name,status\n\
+         110048577A,1234567893,2,GOOD CLINIC,,active\n\
+         BAD,1234567890,7,,,active\n",
+    );
+    let out = hts()
+        .args(["admin", "load", "providers"])
+        .arg(&bad)
+        .args(["--database", &database])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("line 3: provider_id \"BAD\""), "{err}");
+    assert!(err.contains("line 3: npi \"1234567890\""), "{err}");
+    let missing = dir.path().join("missing.csv");
+    let out = hts()
+        .args(["admin", "load", "claims"])
+        .arg(&missing)
+        .args(["--database", &database])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

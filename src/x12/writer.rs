@@ -114,26 +114,36 @@ impl SegmentWriter {
     }
 
     fn clean(&self, v: &str, allow_structure: bool) -> String {
-        let d = self.delims;
-        v.bytes()
-            .map(|b| {
-                let structural = b == d.element || b == d.segment;
-                let inner = b == d.component || Some(b) == d.repetition;
-                match () {
-                    _ if structural => ' ',
-                    _ if inner && allow_structure => b as char,
-                    _ if inner => ' ',
-                    _ if (0x20..0x7F).contains(&b) => b as char,
-                    _ => ' ',
-                }
-            })
-            .collect()
+        let mut out = Vec::with_capacity(v.len());
+        clean_into(self.delims, v, allow_structure, &mut out);
+        // Every byte pushed is printable ASCII.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Values built with [`Self::composite`]/[`Self::repeated`] keep their inner separators.
     fn push_value(&mut self, v: &str, allow_inner: bool) {
-        let c = self.clean(v, allow_inner);
-        self.out.extend_from_slice(c.as_bytes());
+        clean_into(self.delims, v, allow_inner, &mut self.out);
+    }
+}
+
+/// Appends `v` to `out` with structural delimiters, control and non-ASCII bytes replaced by
+/// spaces (inner separators kept when `allow_structure`). Written straight into the buffer:
+/// the 271/277 writers call it for every element.
+fn clean_into(d: Delimiters, v: &str, allow_structure: bool, out: &mut Vec<u8>) {
+    let keep = |b: u8| {
+        let structural = b == d.element || b == d.segment;
+        let inner = b == d.component || Some(b) == d.repetition;
+        !structural
+            && if inner {
+                allow_structure
+            } else {
+                (0x20..0x7F).contains(&b)
+            }
+    };
+    if v.bytes().all(keep) {
+        out.extend_from_slice(v.as_bytes());
+    } else {
+        out.extend(v.bytes().map(|b| if keep(b) { b } else { b' ' }));
     }
 }
 
