@@ -22,7 +22,7 @@ use super::write::{Hl, amount, echo, hhmm, text, write_date};
 use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
 use crate::store::StoreError;
 use crate::x12::segment::Segment;
-use crate::x12::tree::TransactionSet;
+use crate::x12::tree::{HlStep, TransactionSet};
 use crate::x12::writer::SegmentWriter;
 
 /// Status codes that the code list says need an entity identifier (STC01-3).
@@ -59,72 +59,58 @@ struct Receiver<'a> {
     providers: Vec<ServiceProvider<'a>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Request<'a> {
     bht03: String,
     receivers: Vec<Receiver<'a>>,
 }
 
 fn read_request<'a>(set: &TransactionSet<'a>) -> Request<'a> {
-    let mut req = Request::default();
-    let mut level = 0u8;
-    for seg in set.body() {
-        let id = seg.id();
-        if id == b"BHT" {
-            req.bht03 = text(seg.element(3));
-            continue;
-        }
-        if id == b"HL" {
-            level = match seg.element(3) {
-                b"20" => 20,
-                b"21" => {
-                    req.receivers.push(Receiver::default());
-                    21
+    let mut req = Request {
+        bht03: text(set.first(b"BHT", 3)),
+        receivers: Vec::new(),
+    };
+    // Levels: 20 payer, 21 receiver, 19 service provider, 22 subscriber, 23 dependent.
+    for step in set.hl_walk() {
+        match step {
+            HlStep::Open(b"21") => req.receivers.push(Receiver::default()),
+            HlStep::Open(b"19") => {
+                if let Some(r) = req.receivers.last_mut() {
+                    r.providers.push(ServiceProvider::default());
                 }
-                b"19" => {
-                    if let Some(r) = req.receivers.last_mut() {
-                        r.providers.push(ServiceProvider::default());
-                    }
-                    19
+            }
+            HlStep::Open(b"22") => {
+                if let Some(p) = provider(&mut req) {
+                    p.subscribers.push(Patient::default());
                 }
-                b"22" => {
-                    if let Some(p) = provider(&mut req) {
-                        p.subscribers.push(Patient::default());
-                    }
-                    22
+            }
+            HlStep::Open(b"23") => {
+                if let Some(s) = subscriber(&mut req) {
+                    s.dependents.push(Patient::default());
                 }
-                b"23" => {
-                    if let Some(s) = subscriber(&mut req) {
-                        s.dependents.push(Patient::default());
-                    }
-                    23
-                }
-                _ => 0,
-            };
-            continue;
-        }
-        match level {
-            21 if id == b"NM1" => {
+            }
+            HlStep::Open(_) => {}
+            HlStep::Segment(b"21", seg) if seg.id() == b"NM1" => {
                 if let Some(r) = req.receivers.last_mut() {
                     r.nm1 = Some(*seg);
                 }
             }
-            19 if id == b"NM1" => {
+            HlStep::Segment(b"19", seg) if seg.id() == b"NM1" => {
                 if let Some(p) = provider(&mut req) {
                     p.nm1.get_or_insert(*seg);
                 }
             }
-            22 => {
+            HlStep::Segment(b"22", seg) => {
                 if let Some(p) = subscriber(&mut req) {
                     add_to_patient(p, seg);
                 }
             }
-            23 => {
+            HlStep::Segment(b"23", seg) => {
                 if let Some(p) = subscriber(&mut req).and_then(|s| s.dependents.last_mut()) {
                     add_to_patient(p, seg);
                 }
             }
-            _ => {}
+            HlStep::Segment(..) => {}
         }
     }
     req

@@ -11,7 +11,7 @@ use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
 use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
 use crate::store::StoreError;
 use crate::x12::segment::Segment;
-use crate::x12::tree::TransactionSet;
+use crate::x12::tree::{HlStep, TransactionSet};
 use crate::x12::writer::SegmentWriter;
 
 /// Longest inquiry span, in days counted inclusively (DESIGN.md §2).
@@ -64,68 +64,51 @@ struct Request<'a> {
 
 fn read_request<'a>(set: &TransactionSet<'a>) -> Request<'a> {
     let mut req = Request {
-        bht03: String::new(),
+        bht03: text(set.first(b"BHT", 3)),
         sources: Vec::new(),
     };
-    // Level of the last HL: 20 source, 21 receiver, 22 subscriber, 23 dependent.
-    let mut level = 0u8;
-    for seg in set.body() {
-        let id = seg.id();
-        if id == b"BHT" {
-            req.bht03 = text(seg.element(3));
-            continue;
-        }
-        if id == b"HL" {
-            level = match seg.element(3) {
-                b"20" => {
-                    req.sources.push(Source::default());
-                    20
+    // Levels: 20 information source, 21 receiver, 22 subscriber, 23 dependent.
+    for step in set.hl_walk() {
+        match step {
+            HlStep::Open(b"20") => req.sources.push(Source::default()),
+            HlStep::Open(b"21") => {
+                if let Some(s) = req.sources.last_mut() {
+                    s.receivers.push(Receiver::default());
                 }
-                b"21" => {
-                    if let Some(s) = req.sources.last_mut() {
-                        s.receivers.push(Receiver::default());
-                    }
-                    21
+            }
+            HlStep::Open(b"22") => {
+                if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
+                    r.subscribers.push(Person::default());
                 }
-                b"22" => {
-                    if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
-                        r.subscribers.push(Person::default());
-                    }
-                    22
+            }
+            HlStep::Open(b"23") => {
+                if let Some(p) = current_subscriber(&mut req) {
+                    p.dependents.push(Person::default());
                 }
-                b"23" => {
-                    if let Some(p) = current_subscriber(&mut req) {
-                        p.dependents.push(Person::default());
-                    }
-                    23
-                }
-                _ => 0,
-            };
-            continue;
-        }
-        match level {
-            20 if id == b"NM1" => {
+            }
+            HlStep::Open(_) => {}
+            HlStep::Segment(b"20", seg) if seg.id() == b"NM1" => {
                 if let Some(s) = req.sources.last_mut() {
                     s.nm1 = Some(*seg);
                 }
             }
-            21 if id == b"NM1" => {
+            HlStep::Segment(b"21", seg) if seg.id() == b"NM1" => {
                 if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
                     r.nm1 = Some(*seg);
                 }
             }
-            22 => {
+            HlStep::Segment(b"22", seg) => {
                 if let Some(p) = current_subscriber(&mut req) {
                     add_to_person(p, seg);
                 }
             }
-            23 => {
+            HlStep::Segment(b"23", seg) => {
                 if let Some(p) = current_subscriber(&mut req).and_then(|s| s.dependents.last_mut())
                 {
                     add_to_person(p, seg);
                 }
             }
-            _ => {}
+            HlStep::Segment(..) => {}
         }
     }
     req

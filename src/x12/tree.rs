@@ -40,6 +40,37 @@ impl<'a> TransactionSet<'a> {
             &[]
         }
     }
+
+    /// Element `n` of the first segment `id` in the body (e.g. BHT03), or empty.
+    pub fn first(&self, id: &[u8], n: usize) -> &'a [u8] {
+        self.body()
+            .iter()
+            .find(|s| s.id() == id)
+            .map_or(&[], |s| s.element(n))
+    }
+
+    /// Walks a hierarchical set (270, 276, 837 …): each HL opens a level, and every other
+    /// segment comes with the level code (HL03) it belongs to; empty before the first HL.
+    pub fn hl_walk(&self) -> impl Iterator<Item = HlStep<'_, 'a>> {
+        let mut level: &'a [u8] = &[];
+        self.body().iter().map(move |seg| {
+            if seg.id() == b"HL" {
+                level = seg.element(3);
+                HlStep::Open(level)
+            } else {
+                HlStep::Segment(level, seg)
+            }
+        })
+    }
+}
+
+/// One step of [`TransactionSet::hl_walk`].
+#[derive(Debug)]
+pub enum HlStep<'s, 'a> {
+    /// An HL segment, with its level code (HL03).
+    Open(&'a [u8]),
+    /// Any other segment, with the level code of the HL it follows.
+    Segment(&'a [u8], &'s Segment<'a>),
 }
 
 /// Splits `bytes` into its envelope tree. Segments outside the structure they need (a GS
