@@ -1,6 +1,7 @@
 //! hts-gateway: a HIPAA X12 5010 gateway for CAQH CORE connectivity.
 
 pub mod cli;
+pub mod core;
 pub mod payer;
 pub mod store;
 pub mod x12;

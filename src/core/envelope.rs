@@ -1,0 +1,204 @@
+//! One envelope type for every wire: SOAP 1.2, SOAP with MTOM/XOP, and HTTP MIME multipart all
+//! decode into [`Envelope`]; responses are built as [`ResponseEnvelope`] and encoded back in the
+//! request's own style.
+
+use std::fmt;
+
+/// Namespace of the CORE vC2.2.0 envelope elements.
+pub const CORE_NS: &str = "http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd";
+/// Namespace of the WSDL definitions.
+pub const WSDL_NS: &str = "http://www.caqh.org/SOAP/WSDL/";
+/// SOAP 1.2 envelope namespace.
+pub const SOAP12_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
+/// SOAP 1.1 envelope namespace (refused with a clear fault).
+pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// The only CORERuleVersion this gateway speaks.
+pub const CORE_RULE_VERSION: &str = "2.2.0";
+
+/// The eight operations of the CORE WSDL (soapAction = the operation name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    RealTime,
+    BatchSubmit,
+    BatchSubmitAckRetrieval,
+    BatchResultsRetrieval,
+    BatchResultsAckSubmit,
+    GenericBatchSubmission,
+    GenericBatchRetrieval,
+    GenericBatchReceiptConfirmation,
+}
+
+impl Operation {
+    pub const ALL: [Self; 8] = [
+        Self::RealTime,
+        Self::BatchSubmit,
+        Self::BatchSubmitAckRetrieval,
+        Self::BatchResultsRetrieval,
+        Self::BatchResultsAckSubmit,
+        Self::GenericBatchSubmission,
+        Self::GenericBatchRetrieval,
+        Self::GenericBatchReceiptConfirmation,
+    ];
+
+    /// The WSDL operation name, which is also its soapAction.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RealTime => "RealTimeTransaction",
+            Self::BatchSubmit => "BatchSubmitTransaction",
+            Self::BatchSubmitAckRetrieval => "BatchSubmitAckRetrievalTransaction",
+            Self::BatchResultsRetrieval => "BatchResultsRetrievalTransaction",
+            Self::BatchResultsAckSubmit => "BatchResultsAckSubmitTransaction",
+            Self::GenericBatchSubmission => "GenericBatchSubmissionTransaction",
+            Self::GenericBatchRetrieval => "GenericBatchRetrievalTransaction",
+            Self::GenericBatchReceiptConfirmation => "GenericBatchReceiptConfirmationTransaction",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// The body element of the request (several operations share one).
+    pub fn request_element(self) -> &'static str {
+        match self {
+            Self::RealTime => "COREEnvelopeRealTimeRequest",
+            Self::BatchSubmit | Self::GenericBatchSubmission => "COREEnvelopeBatchSubmission",
+            Self::BatchSubmitAckRetrieval => "COREEnvelopeBatchSubmissionAckRetrievalRequest",
+            Self::BatchResultsRetrieval | Self::GenericBatchRetrieval => {
+                "COREEnvelopeBatchResultsRetrievalRequest"
+            }
+            Self::BatchResultsAckSubmit | Self::GenericBatchReceiptConfirmation => {
+                "COREEnvelopeBatchResultsAckSubmission"
+            }
+        }
+    }
+
+    /// The body element of the response.
+    pub fn response_element(self) -> &'static str {
+        match self {
+            Self::RealTime => "COREEnvelopeRealTimeResponse",
+            Self::BatchSubmit | Self::GenericBatchSubmission => {
+                "COREEnvelopeBatchSubmissionResponse"
+            }
+            Self::BatchSubmitAckRetrieval => "COREEnvelopeBatchSubmissionAckRetrievalResponse",
+            Self::BatchResultsRetrieval | Self::GenericBatchRetrieval => {
+                "COREEnvelopeBatchResultsRetrievalResponse"
+            }
+            Self::BatchResultsAckSubmit | Self::GenericBatchReceiptConfirmation => {
+                "COREEnvelopeBatchResultsAckSubmissionResponse"
+            }
+        }
+    }
+
+    /// The operations whose request body element is `element` (one or two: the "Generic"
+    /// operations reuse the elements of the CORE-specified ones).
+    pub fn for_request_element(element: &str) -> Vec<Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|o| o.request_element() == element)
+            .collect()
+    }
+
+    /// `RealTime` or `Batch`: the ProcessingMode this operation requires.
+    pub fn processing_mode(self) -> &'static str {
+        if self == Self::RealTime {
+            "RealTime"
+        } else {
+            "Batch"
+        }
+    }
+
+    /// Whether the envelope carries PayloadLength and CheckSum (batch submissions).
+    pub fn is_submission(self) -> bool {
+        matches!(self, Self::BatchSubmit | Self::GenericBatchSubmission)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the request arrived; the response goes back the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// SOAP 1.2, payload inline (text, CDATA or base64).
+    Soap,
+    /// SOAP 1.2 in multipart/related with XOP attachments.
+    Mtom,
+    /// HTTP MIME multipart/form-data.
+    Mime,
+}
+
+/// Who the caller says they are, as the envelope carries it (WS-Security UsernameToken or the
+/// MIME UserName/Password fields). A client certificate comes from TLS, not from here.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    Password {
+        user: String,
+        password: String,
+    },
+    /// WS-Security PasswordDigest: refused with a clear error (CORE uses PasswordText).
+    PasswordDigest {
+        user: String,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print a password, even in debug output.
+        match self {
+            Self::Password { user, .. } => write!(f, "Password {{ user: {user:?}, .. }}"),
+            Self::PasswordDigest { user } => write!(f, "PasswordDigest {{ user: {user:?} }}"),
+        }
+    }
+}
+
+/// The CORE metadata of a request. A field is `None` when the request did not carry it at all,
+/// so "required" and "illegal" can be told apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata {
+    pub payload_type: Option<String>,
+    pub processing_mode: Option<String>,
+    pub payload_id: Option<String>,
+    pub payload_length: Option<String>,
+    pub timestamp: Option<String>,
+    pub sender_id: Option<String>,
+    pub receiver_id: Option<String>,
+    pub core_rule_version: Option<String>,
+    pub checksum: Option<String>,
+}
+
+/// A decoded request, whatever the wire.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    pub operation: Operation,
+    pub wire: Wire,
+    pub metadata: Metadata,
+    /// The payload bytes (X12 or another file), decoded from CDATA, text, base64 or an
+    /// attachment; `None` when the request had no Payload.
+    pub payload: Option<Vec<u8>>,
+    pub credentials: Option<Credentials>,
+}
+
+/// A response, whatever the wire. Every field is always written (CORE clients expect the full
+/// element set even on errors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseEnvelope {
+    pub operation: Operation,
+    pub payload_type: String,
+    pub processing_mode: String,
+    pub payload_id: String,
+    /// Batch responses: the payload's length in bytes.
+    pub payload_length: Option<u64>,
+    pub timestamp: String,
+    pub sender_id: String,
+    pub receiver_id: String,
+    pub core_rule_version: String,
+    /// Batch responses: SHA-1 of the payload, lower-case hex.
+    pub checksum: Option<String>,
+    pub payload: Vec<u8>,
+    pub error_code: String,
+    pub error_message: String,
+}
