@@ -1,7 +1,9 @@
 //! hts-gateway: a HIPAA X12 5010 gateway for CAQH CORE connectivity.
 
+pub mod auth;
 pub mod cli;
 pub mod core;
 pub mod payer;
+pub mod server;
 pub mod store;
 pub mod x12;

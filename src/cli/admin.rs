@@ -35,6 +35,9 @@ pub enum AdminCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Trading partners, users, their SenderIDs and provider IDs, client certificates.
+    #[command(flatten)]
+    Partners(super::partners::PartnerCommand),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -47,6 +50,7 @@ pub enum LoadKind {
 pub fn run(cmd: AdminCommand) -> ExitCode {
     match cmd {
         AdminCommand::Load { kind, file, db } => super::block_on(load(kind, file, db)),
+        AdminCommand::Partners(c) => super::partners::run(c),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Command line: `hts-gateway x12 ...` (offline X12 work) and `hts-gateway admin ...`.
 
 mod admin;
+mod partners;
+pub mod serve;
 mod x12cmd;
 
 use std::process::ExitCode;
@@ -23,9 +25,12 @@ enum Command {
     /// Work with X12 files offline.
     #[command(subcommand)]
     X12(x12cmd::X12Command),
-    /// Operators' commands: load plan data.
+    /// Operators' commands: load plan data; manage partners, users, SenderIDs, provider IDs
+    /// and client certificates.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Run the gateway (HTTPS; CORE SOAP, MTOM and MIME envelopes at /core).
+    Serve(serve::ServeArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -33,6 +38,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::X12(c) => x12cmd::run(c),
         Command::Admin(c) => admin::run(c),
+        Command::Serve(a) => serve::run(a),
     }
 }
 

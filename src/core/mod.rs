@@ -3,6 +3,9 @@
 
 pub mod envelope;
 pub mod error;
+pub mod multipart;
+pub mod soap;
+pub mod validate;
 
 pub use envelope::{Credentials, Envelope, Metadata, Operation, ResponseEnvelope, Wire};
 pub use error::{Failure, Kind};

@@ -6,6 +6,7 @@
 //! (see [`on_pool!`]). Migrations are compiled in, one folder per backend.
 
 mod error;
+pub mod partners;
 pub mod plan;
 
 use std::borrow::Cow;
@@ -149,6 +150,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "plan generation",
         include_str!("../../migrations/sqlite/0002_plan_generation.sql"),
     ),
+    (
+        3,
+        "partners",
+        include_str!("../../migrations/sqlite/0003_partners.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -160,6 +166,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         2,
         "plan generation",
         include_str!("../../migrations/postgres/0002_plan_generation.sql"),
+    ),
+    (
+        3,
+        "partners",
+        include_str!("../../migrations/postgres/0003_partners.sql"),
     ),
 ];
 

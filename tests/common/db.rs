@@ -94,6 +94,53 @@ where
     }
 }
 
+/// Like [`run`], but also gives the body the database URL (for code that opens the database
+/// itself, such as the server): `sqlite:PATH`, or the PostgreSQL URL with its schema set in the
+/// connection options.
+pub async fn run_with_url<F, Fut>(backend: Backend, test: &str, body: F)
+where
+    F: FnOnce(String, Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite:{}", dir.path().join("test.db").display());
+            let store = Store::open(&url).await.expect("open SQLite");
+            let outcome = tokio::spawn(body(url, store.clone())).await;
+            store.close().await;
+            if let Err(e) = outcome {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+        Backend::Postgres => {
+            let Some(base) = postgres_url(test) else {
+                return;
+            };
+            let schema = unique("hts_test");
+            let mut admin = PgConnection::connect(&base)
+                .await
+                .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base}: {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&mut admin)
+                .await
+                .expect("create schema");
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+            let store = Store::open(&url).await.expect("open PostgreSQL");
+            let outcome = tokio::spawn(body(url, store.clone())).await;
+            store.close().await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut admin)
+                .await
+                .expect("drop schema");
+            if let Err(e) = outcome {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+}
+
 /// Loads the demo data set of fixtures/plan into `store`.
 pub async fn load_demo(store: &Store) {
     let dir = super::root().join("fixtures/plan");
@@ -125,6 +172,28 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 common::db::run(common::db::Backend::Postgres, stringify!($name), $body).await
+            }
+        }
+    };
+}
+
+/// Like [`on_both_backends!`], for bodies that also need the database URL.
+#[macro_export]
+macro_rules! on_both_backends_with_url {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                common::db::run_with_url(common::db::Backend::Sqlite, stringify!($name), $body)
+                    .await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                common::db::run_with_url(common::db::Backend::Postgres, stringify!($name), $body)
+                    .await
             }
         }
     };

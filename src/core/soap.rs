@@ -1,0 +1,610 @@
+//! SOAP 1.2 for the CORE envelope: decoding a request (plain or the root part of an MTOM
+//! request) into an [`Envelope`], and writing responses and faults.
+//!
+//! Tolerant where real clients differ (any prefixes, qualified or unqualified children, CDATA or
+//! escaped text, base64 payloads, `cid:` references with or without angle brackets, Password
+//! with or without a Type), strict where safety needs it (no DTD, no entities beyond XML's five
+//! and character references, bounded nesting).
+
+use base64::Engine as _;
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+use super::envelope::{
+    CORE_NS, Credentials, Envelope, Metadata, Operation, ResponseEnvelope, SOAP11_NS, SOAP12_NS,
+    Wire,
+};
+use super::error::{Answer, Failure, Kind};
+
+/// Deepest element nesting accepted (a CORE request needs 6).
+const MAX_DEPTH: usize = 32;
+
+const WSSE_PASSWORD_DIGEST: &str = "#PasswordDigest";
+
+/// Decodes a SOAP 1.2 request. `attachment` resolves `cid:` references (MTOM); `action` is
+/// the soapAction from the Content-Type or SOAPAction header, used only to tell apart the
+/// operations that share a body element.
+pub fn decode_soap<'x>(
+    xml: &[u8],
+    wire: Wire,
+    action: Option<&str>,
+    attachment: impl Fn(&str) -> Option<&'x [u8]>,
+) -> Result<Envelope, Failure> {
+    let text = std::str::from_utf8(xml)
+        .map_err(|_| Failure::new(Kind::MalformedXml, "the envelope is not UTF-8"))?;
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().expand_empty_elements = true;
+
+    // (namespace, local name) of each open element.
+    let mut path: Vec<(String, String)> = Vec::new();
+    let mut body_element: Option<String> = None;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut href: Option<String> = None;
+    let mut collecting: Option<String> = None;
+    let mut buf = String::new();
+    let mut user: Option<String> = None;
+    let mut password: Option<String> = None;
+    let mut digest = false;
+    let mut seen_body = false;
+
+    loop {
+        let (ns, event) = reader
+            .read_resolved_event()
+            .map_err(|e| Failure::new(Kind::MalformedXml, e.to_string()))?;
+        let ns = match ns {
+            ResolveResult::Bound(n) => n.as_ref().to_string(),
+            ResolveResult::Unbound => String::new(),
+            ResolveResult::Unknown(p) => {
+                return Err(Failure::new(
+                    Kind::MalformedXml,
+                    format!("namespace prefix {p:?} is not declared"),
+                ));
+            }
+        };
+        match event {
+            Event::Start(e) => {
+                let local = e.local_name().as_ref().to_string();
+                let depth = path.len();
+                if depth >= MAX_DEPTH {
+                    return Err(Failure::new(
+                        Kind::MalformedXml,
+                        "elements nested too deeply",
+                    ));
+                }
+                match depth {
+                    0 if local == "Envelope" && ns == SOAP11_NS => {
+                        return Err(Failure::new(Kind::Soap11, ""));
+                    }
+                    0 if local != "Envelope" || ns != SOAP12_NS => {
+                        return Err(Failure::new(
+                            Kind::MalformedXml,
+                            format!("the root element must be a SOAP 1.2 Envelope, not {local}"),
+                        ));
+                    }
+                    2 if in_element(&path, 1, "Body") => {
+                        if body_element.is_some() {
+                            return Err(Failure::new(
+                                Kind::UnknownOperation,
+                                "the Body holds more than one element",
+                            ));
+                        }
+                        if ns != CORE_NS {
+                            return Err(Failure::new(
+                                Kind::UnknownOperation,
+                                format!("{local} must be in namespace {CORE_NS} (found {:?})", ns),
+                            ));
+                        }
+                        body_element = Some(local.clone());
+                    }
+                    3 if in_element(&path, 1, "Body") => {
+                        collecting = Some(local.clone());
+                        buf.clear();
+                    }
+                    4 if collecting.as_deref() == Some("Payload") && local == "Include" => {
+                        for a in e.attributes().flatten() {
+                            if a.key.local_name().as_ref() == "href" {
+                                let v = a
+                                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .map_err(|err| {
+                                        Failure::new(Kind::MalformedXml, err.to_string())
+                                    })?;
+                                href = Some(v.trim().to_string());
+                            }
+                        }
+                    }
+                    _ if in_element(&path, 1, "Header")
+                        && matches!(local.as_str(), "Username" | "Password")
+                        && path.iter().any(|(_, l)| l == "UsernameToken") =>
+                    {
+                        if local == "Password" {
+                            for a in e.attributes().flatten() {
+                                if a.key.local_name().as_ref() == "Type"
+                                    && a.value.ends_with(WSSE_PASSWORD_DIGEST)
+                                {
+                                    digest = true;
+                                }
+                            }
+                        }
+                        collecting = Some(format!("wsse:{local}"));
+                        buf.clear();
+                    }
+                    _ => {}
+                }
+                if depth == 1 && local == "Body" {
+                    seen_body = true;
+                }
+                path.push((ns, local));
+            }
+            Event::End(_) => {
+                let Some((_, local)) = path.pop() else {
+                    return Err(Failure::new(Kind::MalformedXml, "unbalanced end tag"));
+                };
+                if collecting.as_deref() == Some(local.as_str()) && path.len() == 3 {
+                    if fields.iter().any(|(k, _)| *k == local) {
+                        return Err(Failure::new(
+                            Kind::MalformedXml,
+                            format!("{local} appears twice"),
+                        ));
+                    }
+                    fields.push((local, std::mem::take(&mut buf)));
+                    collecting = None;
+                } else if collecting.as_deref() == Some(&format!("wsse:{local}")) {
+                    let value = std::mem::take(&mut buf);
+                    if local == "Username" {
+                        user = Some(value.trim().to_string());
+                    } else {
+                        password = Some(value);
+                    }
+                    collecting = None;
+                }
+            }
+            Event::Text(t) => {
+                if collecting.is_some() {
+                    buf.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if collecting.is_some() {
+                    buf.push_str(&c.into_inner());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = resolve_reference(&r)?;
+                if collecting.is_some() {
+                    buf.push(c);
+                }
+            }
+            Event::DocType(_) => {
+                return Err(Failure::new(
+                    Kind::DtdOrEntity,
+                    "a DOCTYPE declaration was sent",
+                ));
+            }
+            Event::Eof => break,
+            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+        }
+    }
+    if !path.is_empty() {
+        return Err(Failure::new(
+            Kind::MalformedXml,
+            "the document ends inside an element",
+        ));
+    }
+    let Some(element) = body_element else {
+        let why = if seen_body {
+            "the Body is empty"
+        } else {
+            "the Envelope has no Body"
+        };
+        return Err(Failure::new(Kind::UnknownOperation, why));
+    };
+
+    let field = |name: &str| -> Option<String> {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let metadata = Metadata {
+        payload_type: field("PayloadType"),
+        processing_mode: field("ProcessingMode"),
+        payload_id: field("PayloadID"),
+        payload_length: field("PayloadLength"),
+        timestamp: field("TimeStamp"),
+        sender_id: field("SenderID"),
+        receiver_id: field("ReceiverID"),
+        core_rule_version: field("CORERuleVersion"),
+        checksum: field("CheckSum").or_else(|| field("Checksum")),
+    };
+    let operation = choose_operation(&element, action, metadata.payload_type.as_deref())?;
+    let payload = match (&href, field("Payload")) {
+        (Some(h), _) => Some(
+            attachment(h)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| Failure::new(Kind::MissingAttachment, h.clone()))?,
+        ),
+        (None, Some(text)) if text.starts_with("cid:") => Some(
+            attachment(&text)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| Failure::new(Kind::MissingAttachment, text.clone()))?,
+        ),
+        (None, Some(text)) => decode_payload_text(&text)?,
+        (None, None) => None,
+    };
+    let credentials = match (user, password) {
+        (Some(user), _) if digest => Some(Credentials::PasswordDigest { user }),
+        (Some(user), Some(password)) => Some(Credentials::Password { user, password }),
+        (Some(user), None) => Some(Credentials::Password {
+            user,
+            password: String::new(),
+        }),
+        (None, _) => None,
+    };
+    Ok(Envelope {
+        operation,
+        wire,
+        metadata,
+        payload,
+        credentials,
+    })
+}
+
+fn in_element(path: &[(String, String)], depth: usize, local: &str) -> bool {
+    path.get(depth).is_some_and(|(_, l)| l == local)
+}
+
+/// XML's five predefined entities and character references; anything else would need a DTD.
+fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Failure> {
+    if r.is_char_ref() {
+        return r
+            .resolve_char_ref()
+            .ok()
+            .flatten()
+            .ok_or_else(|| Failure::new(Kind::MalformedXml, "invalid character reference"));
+    }
+    match r.xml10_content().as_ref() {
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "quot" => Ok('"'),
+        "apos" => Ok('\''),
+        other => Err(Failure::new(
+            Kind::DtdOrEntity,
+            format!("entity reference &{other}; is not accepted"),
+        )),
+    }
+}
+
+/// X12 text as sent, or base64 (CONNECT sends real-time X12 base64-encoded; batch payloads are
+/// base64Binary). Empty means no payload.
+pub fn decode_payload_text(text: &str) -> Result<Option<Vec<u8>>, Failure> {
+    let t = text.trim_start_matches('\u{feff}').trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.starts_with("ISA") {
+        return Ok(Some(t.as_bytes().to_vec()));
+    }
+    let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map(Some)
+        .map_err(|e| Failure::new(Kind::BadBase64, e.to_string()))
+}
+
+/// Which operation a body element means. The "Generic" operations reuse the CORE elements: the
+/// action tells them apart; without one, the PayloadType decides.
+fn choose_operation(
+    element: &str,
+    action: Option<&str>,
+    payload_type: Option<&str>,
+) -> Result<Operation, Failure> {
+    let candidates = Operation::for_request_element(element);
+    if candidates.is_empty() {
+        return Err(Failure::new(
+            Kind::UnknownOperation,
+            format!("{element} is not a CORE vC2.2.0 request element"),
+        ));
+    }
+    let action = action.map(|a| a.trim_matches('"'));
+    if let Some(op) = action
+        .and_then(|a| a.rsplit('/').next())
+        .and_then(Operation::from_name)
+        .filter(|op| candidates.contains(op))
+    {
+        return Ok(op);
+    }
+    if candidates.len() == 1 {
+        return Ok(candidates[0]);
+    }
+    let x12 = payload_type.is_some_and(|p| p.starts_with("X12_"));
+    let filelist = payload_type == Some("FILELIST");
+    Ok(match candidates[0] {
+        Operation::BatchSubmit if !x12 => Operation::GenericBatchSubmission,
+        Operation::BatchResultsRetrieval if filelist || !x12 => Operation::GenericBatchRetrieval,
+        Operation::BatchResultsAckSubmit if !x12 => Operation::GenericBatchReceiptConfirmation,
+        first => first,
+    })
+}
+
+/// How the response carries its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayloadStyle<'a> {
+    /// X12 text in CDATA (real-time responses).
+    Text,
+    /// base64Binary inline (batch responses without MTOM).
+    Base64,
+    /// An XOP reference to an attachment with this Content-ID (MTOM).
+    XopInclude(&'a str),
+}
+
+/// Writes a CORE response in a SOAP 1.2 envelope.
+pub fn encode_response(r: &ResponseEnvelope, style: PayloadStyle<'_>) -> Vec<u8> {
+    let mut x = String::with_capacity(r.payload.len() + 1024);
+    x.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    x.push_str(&format!(
+        r#"<soap:Envelope xmlns:soap="{SOAP12_NS}"><soap:Body><cor:{} xmlns:cor="{CORE_NS}">"#,
+        r.operation.response_element()
+    ));
+    let batch = r.operation != Operation::RealTime;
+    let mut el = |name: &str, value: &str| {
+        x.push_str(&format!("<{name}>{}</{name}>", escape(value)));
+    };
+    el("PayloadType", &r.payload_type);
+    el("ProcessingMode", &r.processing_mode);
+    el("PayloadID", &r.payload_id);
+    if batch && let Some(n) = r.payload_length {
+        el("PayloadLength", &n.to_string());
+    }
+    el("TimeStamp", &r.timestamp);
+    el("SenderID", &r.sender_id);
+    el("ReceiverID", &r.receiver_id);
+    el("CORERuleVersion", &r.core_rule_version);
+    if batch && let Some(c) = &r.checksum {
+        el("CheckSum", c);
+    }
+    x.push_str("<Payload>");
+    match style {
+        PayloadStyle::Text => {
+            let text = String::from_utf8_lossy(&r.payload);
+            if !text.is_empty() {
+                x.push_str("<![CDATA[");
+                x.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+                x.push_str("]]>");
+            }
+        }
+        PayloadStyle::Base64 => {
+            x.push_str(&base64::engine::general_purpose::STANDARD.encode(&r.payload));
+        }
+        PayloadStyle::XopInclude(cid) => {
+            x.push_str(&format!(
+                r#"<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:{}"/>"#,
+                escape(cid)
+            ));
+        }
+    }
+    x.push_str("</Payload>");
+    x.push_str(&format!(
+        "<ErrorCode>{}</ErrorCode><ErrorMessage>{}</ErrorMessage>",
+        escape(&r.error_code),
+        escape(&r.error_message)
+    ));
+    x.push_str(&format!(
+        "</cor:{}></soap:Body></soap:Envelope>",
+        r.operation.response_element()
+    ));
+    x.into_bytes()
+}
+
+/// Writes a SOAP 1.2 fault for `f`: env:Code from the error table, the CORE ErrorCode as its
+/// subcode, the message as the reason, and a Detail carrying the message again (some clients
+/// read only the detail) and the correlation ID.
+pub fn encode_fault(f: &Failure, correlation_id: &str) -> Vec<u8> {
+    let row = f.row();
+    let code = match row.answer {
+        Answer::Fault(c) => c,
+        Answer::CoreResponse => super::error::FaultCode::Sender,
+    };
+    let upgrade = if f.kind() == Kind::Soap11 {
+        format!(
+            r#"<env:Header><env:Upgrade><env:SupportedEnvelope qname="ns:Envelope" xmlns:ns="{SOAP12_NS}"/></env:Upgrade></env:Header>"#
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="{SOAP12_NS}" xmlns:core="{CORE_NS}">{upgrade}<env:Body><env:Fault><env:Code><env:Value>{}</env:Value><env:Subcode><env:Value>core:{}</env:Value></env:Subcode></env:Code><env:Reason><env:Text xml:lang="en">{}</env:Text></env:Reason><env:Detail><Message>{}</Message><ErrorCode>{}</ErrorCode><CorrelationID>{}</CorrelationID></env:Detail></env:Fault></env:Body></env:Envelope>"#,
+        code.value(),
+        row.error_code,
+        escape(&f.message()),
+        escape(&f.message()),
+        row.error_code,
+        escape(correlation_id),
+    )
+    .into_bytes()
+}
+
+/// Escapes text for XML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_attachments(_: &str) -> Option<&'static [u8]> {
+        None
+    }
+
+    const REQUEST: &str = r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd">
+  <soap:Header>
+    <wsse:Security soap:mustUnderstand="true" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">
+      <wsse:UsernameToken><wsse:Username>alice</wsse:Username>
+        <wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">s3cret &amp; more</wsse:Password>
+      </wsse:UsernameToken>
+    </wsse:Security>
+  </soap:Header>
+  <soap:Body>
+    <cor:COREEnvelopeRealTimeRequest>
+      <PayloadType>X12_270_Request_005010X279A1</PayloadType>
+      <ProcessingMode>RealTime</ProcessingMode>
+      <PayloadID>f81d4fae-7dec-11d0-a765-00a0c91e6bf6</PayloadID>
+      <TimeStamp>2007-08-30T10:20:34Z</TimeStamp>
+      <SenderID>HospitalA</SenderID>
+      <ReceiverID>PayerB</ReceiverID>
+      <CORERuleVersion>2.2.0</CORERuleVersion>
+      <Payload><![CDATA[ISA*00*~IEA*1*000000001~]]></Payload>
+    </cor:COREEnvelopeRealTimeRequest>
+  </soap:Body>
+</soap:Envelope>"#;
+
+    #[test]
+    fn decodes_a_real_time_request() {
+        let env = decode_soap(REQUEST.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+        assert_eq!(env.operation, Operation::RealTime);
+        assert_eq!(env.metadata.sender_id.as_deref(), Some("HospitalA"));
+        assert_eq!(
+            env.payload.as_deref(),
+            Some(&b"ISA*00*~IEA*1*000000001~"[..])
+        );
+        assert_eq!(
+            env.credentials,
+            Some(Credentials::Password {
+                user: "alice".into(),
+                password: "s3cret & more".into()
+            })
+        );
+    }
+
+    #[test]
+    fn tolerates_qualified_children_other_prefixes_escaped_and_base64_payloads() {
+        let xml = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body>
+            <x:COREEnvelopeRealTimeRequest xmlns:x="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd">
+            <x:PayloadType>X12_270_Request_005010X279A1</x:PayloadType>
+            <x:Payload>SVNBKjAwKg==</x:Payload>
+            </x:COREEnvelopeRealTimeRequest></e:Body></e:Envelope>"#;
+        let env = decode_soap(xml.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+        assert_eq!(env.payload.as_deref(), Some(&b"ISA*00*"[..]));
+        assert_eq!(
+            env.metadata.payload_type.as_deref(),
+            Some("X12_270_Request_005010X279A1")
+        );
+        let escaped = REQUEST.replace(
+            "<![CDATA[ISA*00*~IEA*1*000000001~]]>",
+            "ISA*00*&lt;~IEA&#42;1~",
+        );
+        let env = decode_soap(escaped.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+        assert_eq!(env.payload.as_deref(), Some(&b"ISA*00*<~IEA*1~"[..]));
+    }
+
+    #[test]
+    fn refuses_dtds_entities_soap11_and_garbage() {
+        let dtd = format!("<!DOCTYPE x [<!ENTITY a \"b\">]>{REQUEST}");
+        let e = decode_soap(dtd.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+        assert_eq!(e.kind(), Kind::DtdOrEntity);
+        let ent = REQUEST.replace("HospitalA", "&xxe;");
+        let e = decode_soap(ent.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+        assert_eq!(e.kind(), Kind::DtdOrEntity);
+        let v11 = REQUEST.replace(SOAP12_NS, SOAP11_NS);
+        let e = decode_soap(v11.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+        assert_eq!(e.kind(), Kind::Soap11);
+        for bad in ["", "<a>", "not xml", "<soap:Envelope>"] {
+            let e = decode_soap(bad.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+            assert!(
+                matches!(e.kind(), Kind::MalformedXml | Kind::UnknownOperation),
+                "{bad:?}: {e}"
+            );
+        }
+        let bad64 = REQUEST.replace("<![CDATA[ISA*00*~IEA*1*000000001~]]>", "!!notbase64!!");
+        let e = decode_soap(bad64.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+        assert_eq!(e.kind(), Kind::BadBase64);
+    }
+
+    #[test]
+    fn password_digest_is_recognized() {
+        let xml = REQUEST.replace("#PasswordText", "#PasswordDigest");
+        let env = decode_soap(xml.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+        assert_eq!(
+            env.credentials,
+            Some(Credentials::PasswordDigest {
+                user: "alice".into()
+            })
+        );
+    }
+
+    #[test]
+    fn xop_include_resolves_through_the_attachments() {
+        let xml = REQUEST
+            .replace("COREEnvelopeRealTimeRequest", "COREEnvelopeBatchSubmission")
+            .replace(
+                "<![CDATA[ISA*00*~IEA*1*000000001~]]>",
+                r#"<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:attachment"/>"#,
+            );
+        let lookup = |cid: &str| -> Option<&'static [u8]> {
+            (cid == "cid:attachment").then_some(&b"ISA*batch"[..])
+        };
+        let env = decode_soap(
+            xml.as_bytes(),
+            Wire::Mtom,
+            Some("BatchSubmitTransaction"),
+            lookup,
+        )
+        .unwrap();
+        assert_eq!(env.operation, Operation::BatchSubmit);
+        assert_eq!(env.payload.as_deref(), Some(&b"ISA*batch"[..]));
+        let e = decode_soap(xml.as_bytes(), Wire::Mtom, None, no_attachments).unwrap_err();
+        assert_eq!(e.kind(), Kind::MissingAttachment);
+        // Without an action, a non-X12 PayloadType on a BatchSubmission is a generic batch.
+        let generic = xml.replace("X12_270_Request_005010X279A1", "MMQ_QUESTIONNAIRE");
+        let env = decode_soap(generic.as_bytes(), Wire::Mtom, None, lookup).unwrap();
+        assert_eq!(env.operation, Operation::GenericBatchSubmission);
+    }
+
+    #[test]
+    fn responses_and_faults_are_well_formed() {
+        let r = ResponseEnvelope {
+            operation: Operation::RealTime,
+            payload_type: "X12_271_Response_005010X279A1".into(),
+            processing_mode: "RealTime".into(),
+            payload_id: "id".into(),
+            payload_length: None,
+            timestamp: "2026-06-15T12:00:00Z".into(),
+            sender_id: "S".into(),
+            receiver_id: "R<&>".into(),
+            core_rule_version: "2.2.0".into(),
+            checksum: None,
+            payload: b"ISA*]]>*~".to_vec(),
+            error_code: "Success".into(),
+            error_message: "Envelope was processed successfully.".into(),
+        };
+        let xml = encode_response(&r, PayloadStyle::Text);
+        // Our own decoder reads the payload back intact (as a request would be).
+        let as_request = String::from_utf8(xml).unwrap().replace(
+            "COREEnvelopeRealTimeResponse",
+            "COREEnvelopeRealTimeRequest",
+        );
+        let env = decode_soap(as_request.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+        assert_eq!(env.payload.as_deref(), Some(&b"ISA*]]>*~"[..]));
+        assert_eq!(env.metadata.receiver_id.as_deref(), Some("R<&>"));
+        let fault = encode_fault(&Failure::new(Kind::AuthenticationFailed, "x<y"), "corr-1");
+        let text = String::from_utf8(fault).unwrap();
+        assert!(text.contains("<env:Value>env:Sender</env:Value>"));
+        assert!(text.contains("core:UnAuthorized"));
+        assert!(text.contains("x&lt;y") && text.contains("corr-1"));
+    }
+}

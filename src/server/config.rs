@@ -1,0 +1,157 @@
+//! `serve` configuration: flags, environment variables (`HTS_*`) and an optional TOML file, in
+//! that order of precedence, then defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::Limits;
+use crate::payer::PlanIdentity;
+
+/// `hts-gateway serve` options. Each has an environment variable and a key in the TOML file
+/// given by `--config` (same name, with underscores).
+#[derive(Debug, Default, Args)]
+pub struct ServeConfig {
+    /// TOML file with any of the settings below.
+    #[arg(long, env = "HTS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 0.0.0.0:8443; --demo: 127.0.0.1:8443].
+    #[arg(long, env = "HTS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Server certificate chain (PEM).
+    #[arg(long, env = "HTS_TLS_CERT", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, env = "HTS_TLS_KEY", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// CA whose client certificates are accepted (then mapped to partners); none by default.
+    #[arg(long, env = "HTS_CLIENT_CA", value_name = "PEM")]
+    pub client_ca: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://… [default: sqlite:hts-gateway.db].
+    #[arg(long, env = "HTS_DATABASE_URL")]
+    pub database: Option<String>,
+    /// ReceiverID values that name this gateway (repeatable; default: DEMOPLAN).
+    #[arg(long = "receiver-id", env = "HTS_RECEIVER_IDS", value_delimiter = ',')]
+    pub receiver_ids: Vec<String>,
+    /// The plan's payer identifier in 271/277 loop 2100A [default: DEMOPLAN].
+    #[arg(long, env = "HTS_PAYER_ID")]
+    pub payer_id: Option<String>,
+    /// The plan's name in 271/277 loop 2100A [default: DEMO HEALTH PLAN].
+    #[arg(long, env = "HTS_PAYER_NAME")]
+    pub payer_name: Option<String>,
+    /// Largest request body in bytes [default: 67108864].
+    #[arg(long, env = "HTS_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<u64>,
+    /// Seconds to receive a request body [default: 60].
+    #[arg(long, env = "HTS_BODY_TIMEOUT_SECS")]
+    pub body_timeout_secs: Option<u64>,
+    /// Seconds within which a real-time answer must be ready [default: 10; CORE allows 20].
+    #[arg(long, env = "HTS_REALTIME_DEADLINE_SECS")]
+    pub realtime_deadline_secs: Option<u64>,
+}
+
+/// The same settings as a TOML file holds them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+    database: Option<String>,
+    receiver_ids: Option<Vec<String>>,
+    payer_id: Option<String>,
+    payer_name: Option<String>,
+    max_body_bytes: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    realtime_deadline_secs: Option<u64>,
+}
+
+/// Resolved settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+    pub database: String,
+    pub receiver_ids: Vec<String>,
+    pub identity: PlanIdentity,
+    pub limits: Limits,
+}
+
+impl ServeConfig {
+    /// Resolves flags and environment over the file over the defaults. `tls` gives the
+    /// certificate files to use when none is configured (the demo's development ones).
+    pub fn resolve(self, fallback_tls: Option<(&Path, &Path)>) -> Result<Settings, String> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let defaults = Limits::default();
+        let tls_cert = self
+            .tls_cert
+            .or(file.tls_cert)
+            .or_else(|| fallback_tls.map(|t| t.0.to_path_buf()))
+            .ok_or("a server certificate is needed: --tls-cert (or run with --demo)")?;
+        let tls_key = self
+            .tls_key
+            .or(file.tls_key)
+            .or_else(|| fallback_tls.map(|t| t.1.to_path_buf()))
+            .ok_or("a server key is needed: --tls-key (or run with --demo)")?;
+        let identity = PlanIdentity {
+            name: self
+                .payer_name
+                .or(file.payer_name)
+                .unwrap_or_else(|| PlanIdentity::default().name),
+            payer_id: self
+                .payer_id
+                .or(file.payer_id)
+                .unwrap_or_else(|| PlanIdentity::default().payer_id),
+        };
+        let receiver_ids = if self.receiver_ids.is_empty() {
+            file.receiver_ids
+                .unwrap_or_else(|| vec![identity.payer_id.clone()])
+        } else {
+            self.receiver_ids
+        };
+        Ok(Settings {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8443))),
+            tls_cert,
+            tls_key,
+            client_ca: self.client_ca.or(file.client_ca),
+            database: self
+                .database
+                .or(file.database)
+                .unwrap_or_else(|| "sqlite:hts-gateway.db".into()),
+            receiver_ids,
+            identity,
+            limits: Limits {
+                max_body_bytes: self
+                    .max_body_bytes
+                    .or(file.max_body_bytes)
+                    .unwrap_or(defaults.max_body_bytes),
+                body_timeout: self
+                    .body_timeout_secs
+                    .or(file.body_timeout_secs)
+                    .map_or(defaults.body_timeout, Duration::from_secs),
+                handshake_timeout: defaults.handshake_timeout,
+                realtime_deadline: self
+                    .realtime_deadline_secs
+                    .or(file.realtime_deadline_secs)
+                    .map_or(defaults.realtime_deadline, Duration::from_secs),
+            },
+        })
+    }
+}

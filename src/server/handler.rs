@@ -1,0 +1,440 @@
+//! Routing and the CORE request pipeline: decode (whatever the wire) → authenticate → check the
+//! envelope → answer → encode in the request's own style. Every response carries a correlation
+//! ID, which is also on the request's log line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use super::AppState;
+use crate::auth::{self, Principal};
+use crate::core::envelope::{CORE_RULE_VERSION, Credentials, Envelope, Operation, Wire};
+use crate::core::error::{Answer, Failure, Kind};
+use crate::core::multipart::{self, Attachments};
+use crate::core::soap::{self, PayloadStyle};
+use crate::core::{ResponseEnvelope, validate};
+
+pub type Body = Full<Bytes>;
+
+const WSDL: &str = include_str!("../../wsdl/CORERule2.2.0.wsdl");
+const XSD: &str = include_str!("../../wsdl/CORERule2.2.0.xsd");
+const WSDL_ADDRESS_PLACEHOLDER: &str = "https://localhost:8443/core";
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// Entry point for every request.
+pub async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+    client_cert: Option<String>,
+) -> Response<Body> {
+    let correlation = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut response = match (method.clone(), path.as_str()) {
+        (Method::GET, "/live") => text(StatusCode::OK, "live\n"),
+        (Method::GET, "/ready") => match state.store.ping().await {
+            Ok(()) => text(StatusCode::OK, "ready\n"),
+            Err(e) => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("not ready: {e}\n"),
+            ),
+        },
+        (Method::GET, "/core") if req.uri().query().is_some_and(is_wsdl_query) => {
+            let address = format!("https://{}/core", host(&req));
+            xml(
+                StatusCode::OK,
+                WSDL.replace(WSDL_ADDRESS_PLACEHOLDER, &address),
+            )
+        }
+        (Method::GET, "/CORERule2.2.0.xsd" | "/core/CORERule2.2.0.xsd") => {
+            xml(StatusCode::OK, XSD.to_string())
+        }
+        (Method::POST, "/core") => {
+            let outcome = core_request(&state, req, client_cert, &correlation).await;
+            let (response, log) = outcome;
+            tracing::info!(
+                correlation_id = %correlation,
+                operation = log.operation.map(Operation::name).unwrap_or("-"),
+                wire = ?log.wire,
+                user = log.user.as_deref().unwrap_or("-"),
+                payload_id = log.payload_id.as_deref().unwrap_or("-"),
+                status = response.status().as_u16(),
+                error_code = log.error_code,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "core request"
+            );
+            response
+        }
+        (_, "/core") => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use POST for CORE envelopes, GET /core?wsdl for the contract\n",
+        ),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: the CORE endpoint is /core\n",
+        ),
+    };
+    if let Ok(v) = HeaderValue::from_str(&correlation) {
+        response.headers_mut().insert(CORRELATION_HEADER, v);
+    }
+    response
+}
+
+fn is_wsdl_query(q: &str) -> bool {
+    q.split('&').any(|p| p.eq_ignore_ascii_case("wsdl"))
+}
+
+/// The host the client used, for the WSDL's service address.
+fn host(req: &Request<Incoming>) -> String {
+    req.uri()
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| {
+            req.headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn xml(status: StatusCode, body: String) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    r
+}
+
+/// What the request's log line says.
+#[derive(Debug, Default)]
+struct LogFields {
+    operation: Option<Operation>,
+    wire: Option<Wire>,
+    user: Option<String>,
+    payload_id: Option<String>,
+    error_code: &'static str,
+}
+
+async fn core_request(
+    state: &AppState,
+    req: Request<Incoming>,
+    client_cert: Option<String>,
+    correlation: &str,
+) -> (Response<Body>, LogFields) {
+    let mut log = LogFields {
+        error_code: "Success",
+        ..LogFields::default()
+    };
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let wire = wire_of(&content_type);
+    log.wire = wire;
+    let envelope = match decode(state, req, &content_type, wire).await {
+        Ok(e) => e,
+        Err(f) => {
+            log.error_code = f.row().error_code;
+            return (
+                failure_response(&f, wire.unwrap_or(Wire::Soap), None, correlation),
+                log,
+            );
+        }
+    };
+    log.operation = Some(envelope.operation);
+    log.payload_id = envelope.metadata.payload_id.clone();
+    let wire = envelope.wire;
+    let result = serve_envelope(state, &envelope, client_cert, &mut log).await;
+    match result {
+        Ok(r) => (encode(&r, wire, StatusCode::OK), log),
+        Err(f) => {
+            log.error_code = f.row().error_code;
+            (
+                failure_response(&f, wire, Some(&envelope), correlation),
+                log,
+            )
+        }
+    }
+}
+
+async fn serve_envelope(
+    state: &AppState,
+    env: &Envelope,
+    client_cert: Option<String>,
+    log: &mut LogFields,
+) -> Result<ResponseEnvelope, Failure> {
+    let principal = authenticate(state, env, client_cert).await?;
+    log.user = Some(principal.user.clone());
+    validate::check(env, &state.rules)?;
+    let sender = env.metadata.sender_id.as_deref().unwrap_or("");
+    if !principal.sender_ids.iter().any(|s| s == sender) {
+        return Err(Failure::new(
+            Kind::SenderNotAuthorized,
+            format!("SenderID {sender:?}, user {:?}", principal.user),
+        ));
+    }
+    match env.operation {
+        Operation::RealTime => super::realtime::answer(state, env, &principal).await,
+        other => Err(Failure::new(
+            Kind::NotImplemented,
+            format!("{other} arrives with the batch pipeline"),
+        )),
+    }
+}
+
+async fn authenticate(
+    state: &AppState,
+    env: &Envelope,
+    client_cert: Option<String>,
+) -> Result<Principal, Failure> {
+    let result = match (&env.credentials, client_cert) {
+        (Some(Credentials::PasswordDigest { .. }), _) => {
+            return Err(Failure::new(Kind::PasswordDigest, ""));
+        }
+        (Some(Credentials::Password { user, password }), _) => {
+            auth::authenticate_password(&state.store, user, password, &state.lockout).await
+        }
+        (None, Some(fingerprint)) => {
+            auth::authenticate_certificate(&state.store, &fingerprint).await
+        }
+        (None, None) => return Err(Failure::new(Kind::AuthenticationRequired, "")),
+    };
+    match result {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            // Slow down repeated failures (the policy grows the delay with each one).
+            let delay = e.delay();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Err(if e.is_unavailable() {
+                Failure::new(Kind::Unavailable, "")
+            } else if e.is_locked_out() {
+                Failure::new(Kind::LockedOut, "")
+            } else {
+                Failure::new(Kind::AuthenticationFailed, "")
+            })
+        }
+    }
+}
+
+/// The wire a Content-Type names, if any.
+fn wire_of(content_type: &str) -> Option<Wire> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/soap+xml" | "text/xml" => Some(Wire::Soap),
+        "multipart/related" => Some(Wire::Mtom),
+        "multipart/form-data" => Some(Wire::Mime),
+        _ => None,
+    }
+}
+
+/// The `action` parameter of a Content-Type (SOAP 1.2), or the SOAPAction header.
+fn action_of(content_type: &str, headers: &http::HeaderMap) -> Option<String> {
+    content_type
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("action"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .or_else(|| {
+            headers
+                .get("soapaction")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().trim_matches('"').to_string())
+        })
+        .filter(|a| !a.is_empty())
+}
+
+async fn decode(
+    state: &AppState,
+    req: Request<Incoming>,
+    content_type: &str,
+    wire: Option<Wire>,
+) -> Result<Envelope, Failure> {
+    let Some(wire) = wire else {
+        return Err(Failure::new(
+            Kind::UnsupportedMediaType,
+            format!("received {content_type:?}"),
+        ));
+    };
+    let limits = state.limits;
+    if let Some(len) = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limits.max_body_bytes
+    {
+        return Err(Failure::new(
+            Kind::BodyTooLarge,
+            format!("{len} bytes, limit {}", limits.max_body_bytes),
+        ));
+    }
+    let action = action_of(content_type, req.headers());
+    let body = Limited::new(
+        req.into_body(),
+        usize::try_from(limits.max_body_bytes).unwrap_or(usize::MAX),
+    );
+    let read = async {
+        match wire {
+            Wire::Soap => {
+                let bytes = body
+                    .collect()
+                    .await
+                    .map_err(|e| body_failure(&*e))?
+                    .to_bytes();
+                soap::decode_soap(&bytes, Wire::Soap, action.as_deref(), |_| None)
+            }
+            Wire::Mtom => {
+                let mp_limits = multipart_limits(limits.max_body_bytes);
+                let (root, attachments): (Vec<u8>, Attachments) =
+                    multipart::read_mtom(content_type, body.into_data_stream(), &mp_limits).await?;
+                // The action may also sit on the root part's type; the header's is enough here.
+                soap::decode_soap(&root, Wire::Mtom, action.as_deref(), |cid| {
+                    attachments.get(cid)
+                })
+            }
+            Wire::Mime => {
+                let mp_limits = multipart_limits(limits.max_body_bytes);
+                multipart::read_mime_form(content_type, body.into_data_stream(), &mp_limits).await
+            }
+        }
+    };
+    tokio::time::timeout(limits.body_timeout, read)
+        .await
+        .map_err(|_| Failure::new(Kind::BodyTimeout, ""))?
+}
+
+fn multipart_limits(max_body: u64) -> multipart::Limits {
+    let total = usize::try_from(max_body).unwrap_or(usize::MAX);
+    multipart::Limits {
+        max_total_bytes: total,
+        max_part_bytes: total,
+        ..multipart::Limits::default()
+    }
+}
+
+fn body_failure(e: &(dyn std::error::Error + Send + Sync + 'static)) -> Failure {
+    if e.is::<http_body_util::LengthLimitError>() {
+        Failure::new(Kind::BodyTooLarge, "")
+    } else {
+        Failure::new(Kind::MalformedXml, format!("reading the body: {e}"))
+    }
+}
+
+/// Encodes a successful or CORE-error response in the request's style.
+fn encode(r: &ResponseEnvelope, wire: Wire, status: StatusCode) -> Response<Body> {
+    let boundary = format!("hts-{}", uuid::Uuid::new_v4().simple());
+    let (content_type, body) = match wire {
+        Wire::Soap => (
+            "application/soap+xml; charset=utf-8".to_string(),
+            soap::encode_response(r, payload_style(r.operation)),
+        ),
+        Wire::Mtom => {
+            let cid = format!("payload-{}@hts-gateway", uuid::Uuid::new_v4().simple());
+            let root = soap::encode_response(r, PayloadStyle::XopInclude(&cid));
+            multipart::encode_mtom_response(&root, &cid, &r.payload, r.operation.name(), &boundary)
+        }
+        Wire::Mime => multipart::encode_mime_response(r, &boundary),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        resp.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    resp
+}
+
+fn payload_style(op: Operation) -> PayloadStyle<'static> {
+    if op == Operation::RealTime {
+        PayloadStyle::Text
+    } else {
+        PayloadStyle::Base64
+    }
+}
+
+/// Answers a failure as the table says: a SOAP fault, or a CORE response carrying the
+/// ErrorCode (MIME requests always get form fields).
+fn failure_response(
+    f: &Failure,
+    wire: Wire,
+    env: Option<&Envelope>,
+    correlation: &str,
+) -> Response<Body> {
+    let row = f.row();
+    let status = StatusCode::from_u16(row.http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let as_core = matches!(row.answer, Answer::CoreResponse) || wire == Wire::Mime;
+    if as_core {
+        let operation = env.map_or(Operation::RealTime, |e| e.operation);
+        let m = env.map(|e| e.metadata.clone()).unwrap_or_default();
+        let r = ResponseEnvelope {
+            operation,
+            payload_type: "CoreEnvelopeError".into(),
+            processing_mode: operation.processing_mode().into(),
+            payload_id: m.payload_id.unwrap_or_default(),
+            payload_length: None,
+            timestamp: now_timestamp(),
+            // The answer comes from the receiver: the request's IDs are swapped.
+            sender_id: m.receiver_id.unwrap_or_default(),
+            receiver_id: m.sender_id.unwrap_or_default(),
+            core_rule_version: CORE_RULE_VERSION.into(),
+            checksum: None,
+            payload: Vec::new(),
+            error_code: row.error_code.into(),
+            error_message: f.message(),
+        };
+        return encode(&r, wire, status);
+    }
+    let mut resp = Response::new(Full::new(Bytes::from(soap::encode_fault(f, correlation))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/soap+xml; charset=utf-8"),
+    );
+    resp
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, UTC.
+pub fn now_timestamp() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

@@ -1,0 +1,208 @@
+//! The listener: TLS (rustls), HTTP/1.1 and HTTP/2 (hyper), routing, limits, graceful
+//! shutdown. `/core` takes CORE envelopes; `/core?wsdl` and the XSD publish the contract;
+//! `/live` and `/ready` are for orchestrators.
+
+mod config;
+mod handler;
+mod realtime;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+pub use config::{ServeConfig, Settings};
+
+use crate::auth::LockoutPolicy;
+use crate::core::validate::Rules;
+use crate::payer::PlanIdentity;
+use crate::payer::cache::CachedPlan;
+use crate::store::Store;
+
+/// Everything a request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub plan: CachedPlan<Store>,
+    pub identity: PlanIdentity,
+    pub rules: Rules,
+    pub lockout: LockoutPolicy,
+    pub limits: Limits,
+}
+
+/// Bounds on what a request may cost.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request body accepted.
+    pub max_body_bytes: u64,
+    /// Time allowed to receive a whole request body.
+    pub body_timeout: Duration,
+    /// Time allowed for the TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Real-time answers must be ready within this (CORE allows 20 s end to end).
+    pub realtime_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024 * 1024,
+            body_timeout: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(10),
+            realtime_deadline: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A running server: its address, and a way to stop it.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish (up to 10 s), and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds and starts serving in the background.
+pub async fn start(settings: Settings) -> Result<Running, ServeError> {
+    let tls = tls::server_config(
+        &settings.tls_cert,
+        &settings.tls_key,
+        settings.client_ca.as_deref(),
+    )
+    .map_err(|e| ServeError(e.to_string()))?;
+    let store = Store::open(&settings.database)
+        .await
+        .map_err(|e| ServeError(format!("{}: {e}", settings.database)))?;
+    let state = Arc::new(AppState {
+        plan: CachedPlan::new(store.clone()),
+        store,
+        identity: settings.identity.clone(),
+        rules: Rules {
+            receiver_ids: settings.receiver_ids.clone(),
+        },
+        lockout: LockoutPolicy::default(),
+        limits: settings.limits,
+    });
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| ServeError(format!("{}: {e}", settings.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError(e.to_string()))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(accept_loop(
+        listener,
+        TlsAcceptor::from(tls),
+        state,
+        stopped,
+    ));
+    Ok(Running { addr, stop, task })
+}
+
+/// Why the server could not start (the operator's to fix).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServeError(String);
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<AppState>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => {
+                let (tcp, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pause rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                let state = state.clone();
+                let stop = stopped.clone();
+                connections.spawn(serve_connection(tcp, peer, acceptor, state, stop));
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    // Graceful: connections finish their requests (each watches `stopped`), bounded in time.
+    let drain = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(10), drain)
+        .await
+        .is_err()
+    {
+        connections.abort_all();
+    }
+}
+
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    state: Arc<AppState>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let handshake = tokio::time::timeout(state.limits.handshake_timeout, acceptor.accept(tcp));
+    let tls = match handshake.await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let client_cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(tls::fingerprint);
+    let conn_state = state.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let state = conn_state.clone();
+        let cert = client_cert.clone();
+        async move { Ok::<_, std::convert::Infallible>(handler::handle(state, req, cert).await) }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    let conn = builder.serve_connection(TokioIo::new(tls), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}

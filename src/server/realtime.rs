@@ -1,0 +1,84 @@
+//! RealTimeTransaction: a 270 or 276 in, the plan's 271 or 277 out (or the TA1/999 when the
+//! X12 is bad), within the real-time deadline.
+
+use super::AppState;
+use super::handler::now_timestamp;
+use crate::auth::Principal;
+use crate::core::ResponseEnvelope;
+use crate::core::envelope::{CORE_RULE_VERSION, Envelope};
+use crate::core::error::{Failure, Kind};
+use crate::payer::respond::RespondError;
+use crate::payer::{AnswerKind, ResponseContext, respond};
+
+pub async fn answer(
+    state: &AppState,
+    env: &Envelope,
+    principal: &Principal,
+) -> Result<ResponseEnvelope, Failure> {
+    let payload = env.payload.as_deref().unwrap_or_default();
+    let mut ctx = ResponseContext::now(state.identity.clone());
+    ctx.authorized_providers = Some(principal.provider_ids.clone());
+    let answered = tokio::time::timeout(
+        state.limits.realtime_deadline,
+        respond(payload, &state.plan, &ctx),
+    )
+    .await
+    .map_err(|_| Failure::new(Kind::DeadlineExceeded, ""))?;
+    let answer = match answered {
+        Ok(a) => a,
+        Err(RespondError::Store(e)) => {
+            tracing::warn!(error = %e, "real-time lookup failed");
+            return Err(Failure::new(Kind::Unavailable, ""));
+        }
+        Err(e @ (RespondError::NotX12 | RespondError::Unsupported(_) | RespondError::Mixed)) => {
+            return Err(Failure::new(Kind::PayloadIllegal, e.to_string()));
+        }
+    };
+    let asked = env.metadata.payload_type.as_deref().unwrap_or("");
+    let payload_type = match answer.kind {
+        AnswerKind::Eligibility if asked == "X12_270_Request_005010X279A1" => {
+            "X12_271_Response_005010X279A1"
+        }
+        AnswerKind::ClaimStatus if asked == "X12_276_Request_005010X212" => {
+            "X12_277_Response_005010X212"
+        }
+        AnswerKind::Eligibility | AnswerKind::ClaimStatus => {
+            return Err(Failure::new(
+                Kind::PayloadIllegal,
+                format!(
+                    "PayloadType is {asked} but the X12 is a {:?} inquiry",
+                    answer.kind
+                ),
+            ));
+        }
+        AnswerKind::Acknowledgment => {
+            // A 999 when some interchange was opened and had groups; else a TA1 alone.
+            let has_999 = answer
+                .report
+                .interchanges
+                .iter()
+                .any(|ic| !ic.rejected() && !ic.groups.is_empty());
+            if has_999 {
+                "X12_999_Response_005010X231A1"
+            } else {
+                "X12_TA1_Response_00501X231A1"
+            }
+        }
+    };
+    let m = &env.metadata;
+    Ok(ResponseEnvelope {
+        operation: env.operation,
+        payload_type: payload_type.into(),
+        processing_mode: "RealTime".into(),
+        payload_id: m.payload_id.clone().unwrap_or_default(),
+        payload_length: None,
+        timestamp: now_timestamp(),
+        sender_id: m.receiver_id.clone().unwrap_or_default(),
+        receiver_id: m.sender_id.clone().unwrap_or_default(),
+        core_rule_version: CORE_RULE_VERSION.into(),
+        checksum: None,
+        payload: answer.bytes,
+        error_code: "Success".into(),
+        error_message: "Envelope was processed successfully.".into(),
+    })
+}

@@ -1,0 +1,531 @@
+//! The gateway as a hospital's system meets it: the real server over TLS (HTTP/1.1 and HTTP/2),
+//! real envelopes, a real database (SQLite and PostgreSQL), the demo data and partners.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hts_gateway::auth::HashedPassword;
+use hts_gateway::server::{self, Limits, Settings, tls};
+use hts_gateway::store::Store;
+use reqwest::header::CONTENT_TYPE;
+
+const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
+const BOB: (&str, &str) = ("bob", "another long passphrase");
+const SENDER: &str = "110048577A";
+const PAYLOAD_ID: &str = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+const SOAP12: &str = "application/soap+xml; charset=utf-8; action=\"RealTimeTransaction\"";
+
+struct Gateway {
+    url: String,
+    http1: reqwest::Client,
+    http2: reqwest::Client,
+    running: server::Running,
+    _certs: tempfile::TempDir,
+}
+
+async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    common::db::load_demo(store).await;
+    let hash = |p: &str| HashedPassword::new(p).unwrap();
+    store
+        .add_organization("Demo Community Hospital", ALICE.0, &hash(ALICE.1))
+        .await
+        .unwrap();
+    store.add_sender_id(ALICE.0, SENDER).await.unwrap();
+    store.add_provider_id(ALICE.0, SENDER).await.unwrap();
+    store
+        .add_user("Demo Community Hospital", BOB.0, &hash(BOB.1))
+        .await
+        .unwrap();
+    store.add_sender_id(BOB.0, "BOBSENDER1").await.unwrap();
+
+    let certs = tempfile::tempdir().unwrap();
+    let dev = tls::ensure_dev_certificates(certs.path(), &[]).unwrap();
+    let settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        tls_cert: dev.cert.clone(),
+        tls_key: dev.key.clone(),
+        client_ca: None,
+        database: database.to_string(),
+        receiver_ids: vec!["DEMOPLAN".into()],
+        identity: Default::default(),
+        limits,
+    };
+    let running = server::start(settings).await.unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&dev.ca).unwrap()).unwrap();
+    let client = |h2: bool| {
+        let b = reqwest::Client::builder()
+            .tls_certs_only([ca.clone()])
+            .timeout(Duration::from_secs(30));
+        let b = if h2 {
+            b.http2_prior_knowledge()
+        } else {
+            b.http1_only()
+        };
+        b.build().unwrap()
+    };
+    Gateway {
+        url: format!("https://localhost:{}", running.addr.port()),
+        http1: client(false),
+        http2: client(true),
+        running,
+        _certs: certs,
+    }
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(common::root().join("fixtures/x12").join(name)).unwrap()
+}
+
+/// A SOAP 1.2 RealTimeTransaction as the CORE examples write it.
+fn soap_request(user: (&str, &str), sender: &str, payload_type: &str, x12: &str) -> String {
+    format!(
+        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd">
+<soap:Header><wsse:Security soap:mustUnderstand="true" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">
+<wsse:UsernameToken><wsse:Username>{}</wsse:Username><wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">{}</wsse:Password></wsse:UsernameToken></wsse:Security></soap:Header>
+<soap:Body><cor:COREEnvelopeRealTimeRequest>
+<PayloadType>{payload_type}</PayloadType><ProcessingMode>RealTime</ProcessingMode><PayloadID>{PAYLOAD_ID}</PayloadID>
+<TimeStamp>2026-06-15T12:00:00Z</TimeStamp><SenderID>{sender}</SenderID><ReceiverID>DEMOPLAN</ReceiverID>
+<CORERuleVersion>2.2.0</CORERuleVersion><Payload><![CDATA[{x12}]]></Payload>
+</cor:COREEnvelopeRealTimeRequest></soap:Body></soap:Envelope>"#,
+        user.0, user.1
+    )
+}
+
+fn request_270() -> String {
+    soap_request(
+        ALICE,
+        SENDER,
+        "X12_270_Request_005010X279A1",
+        &fixture("270_jane_doe.x12"),
+    )
+}
+
+/// Element text from a response (namespace prefixes ignored).
+fn element(xml: &str, name: &str) -> String {
+    let open = format!("<{name}>");
+    let start = xml.find(&open).map(|i| i + open.len());
+    let end = xml.find(&format!("</{name}>"));
+    match (start, end) {
+        (Some(s), Some(e)) if e >= s => xml[s..e].to_string(),
+        _ => String::new(),
+    }
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, String, String) {
+    let r = client
+        .post(format!("{url}/core"))
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let correlation = r
+        .headers()
+        .get("x-correlation-id")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, r.text().await.unwrap(), correlation)
+}
+
+on_both_backends_with_url!(
+    real_time_over_soap,
+    |url: String, store: Store| async move {
+        let gw = start(&url, &store, Limits::default()).await;
+        for client in [&gw.http1, &gw.http2] {
+            let (status, body, correlation) = post(client, &gw.url, SOAP12, request_270()).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(correlation.len(), 36, "a correlation ID on every response");
+            assert_eq!(element(&body, "ErrorCode"), "Success", "{body}");
+            assert_eq!(
+                element(&body, "PayloadType"),
+                "X12_271_Response_005010X279A1"
+            );
+            assert_eq!(element(&body, "PayloadID"), PAYLOAD_ID);
+            assert_eq!(element(&body, "SenderID"), "DEMOPLAN");
+            assert_eq!(element(&body, "ReceiverID"), SENDER);
+            let payload = element(&body, "Payload");
+            assert!(
+                payload.contains("EB*1*IND*30*MC*STANDARD PLAN~"),
+                "{payload}"
+            );
+            assert!(payload.contains("NM1*IL*1*DOE*JANE*A***MI*100000000001~"));
+        }
+        // text/xml with a SOAPAction header (the MassHealth client's style) and a 276.
+        let claim = soap_request(
+            ALICE,
+            SENDER,
+            "X12_276_Request_005010X212",
+            &fixture("276_paid_claim.x12"),
+        );
+        let r = gw
+            .http1
+            .post(format!("{}/core", gw.url))
+            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header("SOAPAction", "RealTimeTransaction")
+            .body(claim)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let body = r.text().await.unwrap();
+        assert_eq!(element(&body, "PayloadType"), "X12_277_Response_005010X212");
+        assert!(element(&body, "Payload").contains("STC*F1:65*"), "{body}");
+        gw.running.shutdown().await;
+    }
+);
+
+on_both_backends_with_url!(bad_x12_gets_a_999, |url: String, store: Store| async move {
+    let gw = start(&url, &store, Limits::default()).await;
+    let broken = fixture("270_jane_doe.x12").replace("SE*13*0001", "SE*99*0001");
+    let req = soap_request(ALICE, SENDER, "X12_270_Request_005010X279A1", &broken);
+    let (status, body, _) = post(&gw.http2, &gw.url, SOAP12, req).await;
+    assert_eq!(status, 200);
+    assert_eq!(element(&body, "ErrorCode"), "Success");
+    assert_eq!(
+        element(&body, "PayloadType"),
+        "X12_999_Response_005010X231A1"
+    );
+    assert!(element(&body, "Payload").contains("IK5*R*4"), "{body}");
+    // A 276 sent as a 270: the payload does not hold what PayloadType says.
+    let mislabeled = soap_request(
+        ALICE,
+        SENDER,
+        "X12_270_Request_005010X279A1",
+        &fixture("276_paid_claim.x12"),
+    );
+    let (status, body, _) = post(&gw.http2, &gw.url, SOAP12, mislabeled).await;
+    assert_eq!(status, 200);
+    assert_eq!(element(&body, "ErrorCode"), "PayloadIllegal", "{body}");
+    assert_eq!(element(&body, "PayloadType"), "CoreEnvelopeError");
+    gw.running.shutdown().await;
+});
+
+on_both_backends_with_url!(
+    authentication_and_authorization,
+    |url: String, store: Store| async move {
+        let gw = start(&url, &store, Limits::default()).await;
+        let x12 = fixture("270_jane_doe.x12");
+        let cases: Vec<(String, u16, &str)> = vec![
+            // Wrong password, unknown user: the same answer.
+            (
+                soap_request(
+                    (ALICE.0, "wrong password!"),
+                    SENDER,
+                    "X12_270_Request_005010X279A1",
+                    &x12,
+                ),
+                401,
+                "UnAuthorized",
+            ),
+            (
+                soap_request(
+                    ("nobody", "whatever password"),
+                    SENDER,
+                    "X12_270_Request_005010X279A1",
+                    &x12,
+                ),
+                401,
+                "UnAuthorized",
+            ),
+            // Bob signs in, but the SenderID is not his.
+            (
+                soap_request(BOB, SENDER, "X12_270_Request_005010X279A1", &x12),
+                403,
+                "SenderIDIllegal",
+            ),
+            // PasswordDigest is refused clearly.
+            (
+                soap_request(ALICE, SENDER, "X12_270_Request_005010X279A1", &x12)
+                    .replace("#PasswordText", "#PasswordDigest"),
+                401,
+                "PasswordDigest is not supported",
+            ),
+            // No credentials at all.
+            (
+                soap_request(ALICE, SENDER, "X12_270_Request_005010X279A1", &x12)
+                    .replace("<soap:Header>", "<soap:Header><x>")
+                    .replace("</soap:Header>", "</x></soap:Header>")
+                    .replace("wsse:Security", "wsse:Nothing")
+                    .replace("UsernameToken", "NotAToken"),
+                401,
+                "credentials are required",
+            ),
+        ];
+        for (req, status, text) in cases {
+            let (got, body, correlation) = post(&gw.http1, &gw.url, SOAP12, req).await;
+            assert_eq!(got, status, "{body}");
+            assert!(body.contains(text), "{text:?} not in {body}");
+            if status == 401 {
+                assert!(
+                    body.contains("<env:Fault>") && body.contains(&correlation),
+                    "{body}"
+                );
+            }
+        }
+        gw.running.shutdown().await;
+    }
+);
+
+on_both_backends_with_url!(envelope_errors, |url: String, store: Store| async move {
+    let limits = Limits {
+        max_body_bytes: 64 * 1024,
+        ..Limits::default()
+    };
+    let gw = start(&url, &store, limits).await;
+    let good = request_270();
+    let cases: Vec<(String, &str, u16, &str)> = vec![
+        (
+            good.replace(PAYLOAD_ID, "not-a-uuid"),
+            SOAP12,
+            200,
+            "PayloadIDIllegal",
+        ),
+        (
+            good.replace(&format!("<PayloadID>{PAYLOAD_ID}</PayloadID>"), ""),
+            SOAP12,
+            200,
+            "PayloadIDRequired",
+        ),
+        (
+            good.replace("<CORERuleVersion>2.2.0", "<CORERuleVersion>v2.2.0"),
+            SOAP12,
+            200,
+            "VersionMismatch",
+        ),
+        (
+            good.replace("<ProcessingMode>RealTime", "<ProcessingMode>Batch"),
+            SOAP12,
+            200,
+            "ProcessingModeIllegal",
+        ),
+        (
+            good.replace(
+                "X12_270_Request_005010X279A1",
+                "X12_837_Request_005010X222A1",
+            ),
+            SOAP12,
+            200,
+            "PayloadTypeIllegal",
+        ),
+        (
+            good.replace("<TimeStamp>2026-06-15T12:00:00Z", "<TimeStamp>yesterday"),
+            SOAP12,
+            200,
+            "TimeStampIllegal",
+        ),
+        (
+            good.replace("<ReceiverID>DEMOPLAN", "<ReceiverID>SOMEONEELSE"),
+            SOAP12,
+            200,
+            "ReceiverIDIllegal",
+        ),
+        (
+            good.replace(
+                "http://www.w3.org/2003/05/soap-envelope",
+                "http://schemas.xmlsoap.org/soap/envelope/",
+            ),
+            "text/xml",
+            415,
+            "VersionMismatch",
+        ),
+        (
+            format!("<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>{good}"),
+            SOAP12,
+            400,
+            "DTDs and entity",
+        ),
+        (
+            good.replace("<SenderID>110048577A", "<SenderID>&e;"),
+            SOAP12,
+            400,
+            "entity reference",
+        ),
+        (
+            good.replace("<![CDATA[", "%%%").replace("]]>", "%%%"),
+            SOAP12,
+            400,
+            "PayloadIllegal",
+        ),
+        (
+            good.replace("</soap:Envelope>", ""),
+            SOAP12,
+            400,
+            "MalformedXML",
+        ),
+        (
+            good.clone(),
+            "application/json",
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            good.replace("COREEnvelopeRealTimeRequest", "SomethingElse"),
+            SOAP12,
+            400,
+            "UnknownOperation",
+        ),
+        (
+            format!("{good}<!-- {} -->", "x".repeat(100 * 1024)),
+            SOAP12,
+            413,
+            "PayloadTooLarge",
+        ),
+    ];
+    for (req, content_type, status, text) in cases {
+        let (got, body, _) = post(&gw.http2, &gw.url, content_type, req).await;
+        assert_eq!(got, status, "{text}: {body}");
+        assert!(body.contains(text), "{text:?} not in {body}");
+    }
+    // A CORE-level error is a normal CORE response: the full element set.
+    let (_, body, _) = post(&gw.http2, &gw.url, SOAP12, good.replace(PAYLOAD_ID, "x")).await;
+    assert_eq!(element(&body, "PayloadType"), "CoreEnvelopeError");
+    assert_eq!(element(&body, "ReceiverID"), SENDER);
+    gw.running.shutdown().await;
+});
+
+on_both_backends_with_url!(
+    contract_and_operations,
+    |url: String, store: Store| async move {
+        let gw = start(&url, &store, Limits::default()).await;
+        let get = |path: &str| {
+            let client = gw.http1.clone();
+            let url = format!("{}{path}", gw.url);
+            async move {
+                let r = client.get(url).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, wsdl) = get("/core?wsdl").await;
+        assert_eq!(status, 200);
+        assert!(
+            wsdl.contains(&format!("location=\"{}/core\"", gw.url)),
+            "the service address is the host the client used"
+        );
+        assert!(wsdl.contains("schemaLocation=\"CORERule2.2.0.xsd\""));
+        let (status, xsd) = get("/CORERule2.2.0.xsd").await;
+        assert_eq!(status, 200);
+        assert!(xsd.contains("COREEnvelopeRealTimeRequest"));
+        assert_eq!(get("/live").await.0, 200);
+        assert_eq!(get("/ready").await.0, 200);
+        assert_eq!(get("/nowhere").await.0, 404);
+        gw.running.shutdown().await;
+    }
+);
+
+/// A multipart/form-data body as OpenEMR builds its MIME real-time request.
+fn mime_request(fields: &[(&str, &str)], boundary: &str) -> String {
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
+}
+
+/// The value of a form field in a multipart/form-data response.
+fn form_field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\"");
+    let Some(at) = body.find(&marker) else {
+        return String::new();
+    };
+    let rest = &body[at..];
+    let start = rest.find("\r\n\r\n").map_or(rest.len(), |i| i + 4);
+    let value = &rest[start..];
+    value[..value.find("\r\n--").unwrap_or(value.len())].to_string()
+}
+
+on_both_backends_with_url!(
+    real_time_over_mime_and_mtom,
+    |url: String, store: Store| async move {
+        let gw = start(&url, &store, Limits::default()).await;
+        let x12 = fixture("270_jane_doe.x12");
+        // OpenEMR's field names: PayloadId, SenderId and ReceiverId with a lower-case d.
+        let boundary = "----OpenEMRBoundary7MA4YWxkTrZu0gW";
+        let fields = [
+            ("PayloadType", "X12_270_Request_005010X279A1"),
+            ("ProcessingMode", "RealTime"),
+            ("PayloadId", PAYLOAD_ID),
+            ("TimeStamp", "2026-06-15T12:00:00Z"),
+            ("SenderId", SENDER),
+            ("ReceiverId", "DEMOPLAN"),
+            ("CORERuleVersion", "2.2.0"),
+            ("UserName", ALICE.0),
+            ("Password", ALICE.1),
+            ("Payload", x12.as_str()),
+        ];
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        let (status, body, _) =
+            post(&gw.http1, &gw.url, &ct, mime_request(&fields, boundary)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(form_field(&body, "ErrorCode"), "Success", "{body}");
+        assert_eq!(
+            form_field(&body, "PayloadType"),
+            "X12_271_Response_005010X279A1"
+        );
+        assert!(form_field(&body, "Payload").contains("EB*1*IND*30*MC*STANDARD PLAN~"));
+        // A wrong password over MIME: form fields, not a SOAP fault.
+        let mut bad = fields;
+        bad[8] = ("Password", "not the password");
+        let (status, body, _) = post(&gw.http1, &gw.url, &ct, mime_request(&bad, boundary)).await;
+        assert_eq!(status, 401);
+        assert_eq!(form_field(&body, "ErrorCode"), "UnAuthorized", "{body}");
+        // Truncated multipart.
+        let cut = mime_request(&fields, boundary);
+        let (status, body, _) =
+            post(&gw.http1, &gw.url, &ct, cut[..cut.len() / 2].to_string()).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            form_field(&body, "ErrorCode"),
+            "MalformedMultipart",
+            "{body}"
+        );
+
+        // MTOM: the SOAP envelope in a multipart/related root part, the X12 as an XOP attachment
+        // (Content-IDs without angle brackets, as the MassHealth client writes them).
+        let root = request_270().replace(
+        &format!("<![CDATA[{x12}]]>"),
+        r#"<xop:Include href="cid:attachment" xmlns:xop="http://www.w3.org/2004/08/xop/include"/>"#,
+    );
+        let b = "Part-6f0d7c1e";
+        let mtom = format!(
+            "--{b}\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"application/soap+xml\"; action=\"RealTimeTransaction\"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: rootpart\r\n\r\n{root}\r\n--{b}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: attachment\r\n\r\n{x12}\r\n--{b}--\r\n"
+        );
+        let ct = format!(
+            "multipart/related; type=\"application/xop+xml\"; start=\"rootpart\"; start-info=\"application/soap+xml\"; action=\"RealTimeTransaction\"; boundary=\"{b}\""
+        );
+        let r = gw
+            .http2
+            .post(format!("{}/core", gw.url))
+            .header(CONTENT_TYPE, ct)
+            .body(mtom)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let response_type = r.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
+        assert!(
+            response_type.starts_with("multipart/related"),
+            "{response_type}"
+        );
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("<xop:Include"),
+            "the answer is MTOM too: {body}"
+        );
+        assert_eq!(element(&body, "ErrorCode"), "Success");
+        assert!(body.contains("EB*1*IND*30*MC*STANDARD PLAN~"), "{body}");
+        gw.running.shutdown().await;
+    }
+);
