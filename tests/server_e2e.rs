@@ -181,6 +181,40 @@ on_both_backends_with_url!(
         assert_eq!(element(&body, "PayloadType"), "X12_277_Response_005010X212");
         assert!(element(&body, "Payload").contains("STC*F1:65*"), "{body}");
         gw.running.shutdown().await;
+
+        // Every exchange is in the audit log once the server has stopped (CORE §4.3.4).
+        let rows = store.messages_by_payload_id(PAYLOAD_ID).await.unwrap();
+        assert_eq!(rows.len(), 3, "{rows:#?}");
+        let first = &rows[0];
+        assert_eq!(first.operation.as_deref(), Some("RealTimeTransaction"));
+        assert_eq!(
+            first.organization.as_deref(),
+            Some("Demo Community Hospital")
+        );
+        assert_eq!(first.user_name.as_deref(), Some(ALICE.0));
+        assert_eq!(first.sender_id.as_deref(), Some(SENDER));
+        assert_eq!(first.receiver_id.as_deref(), Some("DEMOPLAN"));
+        assert_eq!(
+            first.response_payload_type.as_deref(),
+            Some("X12_271_Response_005010X279A1")
+        );
+        assert_eq!(
+            (
+                first.isa13.as_deref(),
+                first.gs06.as_deref(),
+                first.st02.as_deref()
+            ),
+            (Some("000000101"), Some("101"), Some("0001"))
+        );
+        assert!(first.test_mode, "ISA15 = T");
+        assert_eq!(first.http_status, Some(200));
+        assert_eq!(first.error_code.as_deref(), Some("Success"));
+        assert!(first.response_isa13.is_some() && first.response_sha1.is_some());
+        assert!(first.answered_at.unwrap() >= first.received_at);
+        assert_eq!(
+            rows[2].response_payload_type.as_deref(),
+            Some("X12_277_Response_005010X212")
+        );
     }
 );
 
@@ -272,6 +306,23 @@ on_both_backends_with_url!(
                 );
             }
         }
+        // Alice signs in (remembered for a while), then someone guesses her password: after
+        // five failures she is locked out, and the right password no longer gets in either.
+        let (status, _, _) = post(&gw.http1, &gw.url, SOAP12, request_270()).await;
+        assert_eq!(status, 200);
+        let wrong = soap_request(
+            (ALICE.0, "guess guess guess"),
+            SENDER,
+            "X12_270_Request_005010X279A1",
+            &x12,
+        );
+        for _ in 0..5 {
+            let (status, _, _) = post(&gw.http1, &gw.url, SOAP12, wrong.clone()).await;
+            assert_eq!(status, 401);
+        }
+        let (status, body, _) = post(&gw.http1, &gw.url, SOAP12, request_270()).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("locked out"), "{body}");
         gw.running.shutdown().await;
     }
 );
@@ -391,6 +442,19 @@ on_both_backends_with_url!(envelope_errors, |url: String, store: Store| async mo
     assert_eq!(element(&body, "PayloadType"), "CoreEnvelopeError");
     assert_eq!(element(&body, "ReceiverID"), SENDER);
     gw.running.shutdown().await;
+    // Refused requests are audited too, with the error code they got.
+    let rows = store.recent_messages(None, 100).await.unwrap();
+    assert_eq!(rows.len(), 16, "every request, whatever its fate");
+    let refused = rows
+        .iter()
+        .find(|r| r.error_code.as_deref() == Some("PayloadIDIllegal"))
+        .expect("the bad PayloadID exchange");
+    assert_eq!(refused.http_status, Some(200));
+    assert_eq!(
+        refused.response_payload_type.as_deref(),
+        Some("CoreEnvelopeError")
+    );
+    assert!(rows.iter().any(|r| r.http_status == Some(413)));
 });
 
 on_both_backends_with_url!(

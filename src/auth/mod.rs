@@ -13,6 +13,7 @@
 //! fingerprint is looked up, not guessed; there is no delay or lockout for them. A certificate
 //! acts as the user it was registered for, or as its organization's Primary User.
 
+pub mod cache;
 mod password;
 
 use std::fmt;

@@ -18,6 +18,8 @@ use crate::core::error::{Answer, Failure, Kind};
 use crate::core::multipart::{self, Attachments};
 use crate::core::soap::{self, PayloadStyle};
 use crate::core::{ResponseEnvelope, validate};
+use crate::store::audit::AuditRecord;
+use crate::x12::tree::control_numbers;
 
 pub type Body = Full<Bytes>;
 
@@ -133,6 +135,7 @@ fn xml(status: StatusCode, body: String) -> Response<Body> {
 struct LogFields {
     operation: Option<Operation>,
     wire: Option<Wire>,
+    organization: Option<String>,
     user: Option<String>,
     payload_id: Option<String>,
     error_code: &'static str,
@@ -144,6 +147,7 @@ async fn core_request(
     client_cert: Option<String>,
     correlation: &str,
 ) -> (Response<Body>, LogFields) {
+    let received_at = time::OffsetDateTime::now_utc();
     let mut log = LogFields {
         error_code: "Success",
         ..LogFields::default()
@@ -156,29 +160,80 @@ async fn core_request(
         .to_string();
     let wire = wire_of(&content_type);
     log.wire = wire;
-    let envelope = match decode(state, req, &content_type, wire).await {
-        Ok(e) => e,
+    let decoded = decode(state, req, &content_type, wire).await;
+    let (response, envelope, answer) = match decoded {
         Err(f) => {
             log.error_code = f.row().error_code;
-            return (
-                failure_response(&f, wire.unwrap_or(Wire::Soap), None, correlation),
-                log,
-            );
+            let response = failure_response(&f, wire.unwrap_or(Wire::Soap), None, correlation);
+            (response, None, None)
+        }
+        Ok(envelope) => {
+            log.operation = Some(envelope.operation);
+            log.payload_id = envelope.metadata.payload_id.clone();
+            let wire = envelope.wire;
+            match serve_envelope(state, &envelope, client_cert, &mut log).await {
+                Ok(r) => (encode(&r, wire, StatusCode::OK), Some(envelope), Some(r)),
+                Err(f) => {
+                    log.error_code = f.row().error_code;
+                    let response = failure_response(&f, wire, Some(&envelope), correlation);
+                    (response, Some(envelope), None)
+                }
+            }
         }
     };
-    log.operation = Some(envelope.operation);
-    log.payload_id = envelope.metadata.payload_id.clone();
-    let wire = envelope.wire;
-    let result = serve_envelope(state, &envelope, client_cert, &mut log).await;
-    match result {
-        Ok(r) => (encode(&r, wire, StatusCode::OK), log),
-        Err(f) => {
-            log.error_code = f.row().error_code;
-            (
-                failure_response(&f, wire, Some(&envelope), correlation),
-                log,
-            )
-        }
+    let record = audit_record(
+        correlation,
+        received_at,
+        &log,
+        envelope.as_ref(),
+        answer.as_ref(),
+        response.status(),
+    );
+    state.audit.record(record).await;
+    (response, log)
+}
+
+/// The audit row of one exchange (metadata and control numbers; no payloads, only their SHA-1).
+fn audit_record(
+    correlation: &str,
+    received_at: time::OffsetDateTime,
+    log: &LogFields,
+    env: Option<&Envelope>,
+    answer: Option<&ResponseEnvelope>,
+    status: StatusCode,
+) -> AuditRecord {
+    let payload = env.and_then(|e| e.payload.as_deref());
+    let request = payload.map(control_numbers).unwrap_or_default();
+    let response_payload = answer
+        .map(|a| a.payload.as_slice())
+        .filter(|p| !p.is_empty());
+    let m = env.map(|e| &e.metadata);
+    AuditRecord {
+        correlation_id: correlation.to_string(),
+        received_at,
+        answered_at: Some(time::OffsetDateTime::now_utc()),
+        operation: log.operation.map(|o| o.name().to_string()),
+        wire: log.wire,
+        organization: log.organization.clone(),
+        user_name: log.user.clone(),
+        sender_id: m.and_then(|m| m.sender_id.clone()),
+        receiver_id: m.and_then(|m| m.receiver_id.clone()),
+        payload_id: m.and_then(|m| m.payload_id.clone()),
+        payload_type: m.and_then(|m| m.payload_type.clone()),
+        response_payload_type: answer
+            .map(|a| a.payload_type.clone())
+            .or_else(|| (log.error_code != "Success").then(|| "CoreEnvelopeError".into())),
+        request_bytes: payload.map_or(0, |p| p.len() as u64),
+        response_bytes: response_payload.map(|p| p.len() as u64),
+        http_status: Some(status.as_u16()),
+        error_code: Some(log.error_code.to_string()),
+        isa13: request.isa13,
+        gs06: request.gs06,
+        st02: request.st02,
+        response_isa13: response_payload.and_then(|p| control_numbers(p).isa13),
+        test_mode: request.test,
+        request_sha1: payload.map(validate::sha1_hex),
+        response_sha1: response_payload.map(validate::sha1_hex),
     }
 }
 
@@ -190,6 +245,7 @@ async fn serve_envelope(
 ) -> Result<ResponseEnvelope, Failure> {
     let principal = authenticate(state, env, client_cert).await?;
     log.user = Some(principal.user.clone());
+    log.organization = Some(principal.organization.clone());
     validate::check(env, &state.rules)?;
     let sender = env.metadata.sender_id.as_deref().unwrap_or("");
     if !principal.sender_ids.iter().any(|s| s == sender) {
@@ -217,7 +273,16 @@ async fn authenticate(
             return Err(Failure::new(Kind::PasswordDigest, ""));
         }
         (Some(Credentials::Password { user, password }), _) => {
-            auth::authenticate_password(&state.store, user, password, &state.lockout).await
+            if let Some(p) = state.signins.get(user, password) {
+                return Ok(p);
+            }
+            let result =
+                auth::authenticate_password(&state.store, user, password, &state.lockout).await;
+            match &result {
+                Ok(p) => state.signins.put(user, password, p),
+                Err(_) => state.signins.forget(user),
+            }
+            result
         }
         (None, Some(fingerprint)) => {
             auth::authenticate_certificate(&state.store, &fingerprint).await

@@ -2,6 +2,7 @@
 //! shutdown. `/core` takes CORE envelopes; `/core?wsdl` and the XSD publish the contract;
 //! `/live` and `/ready` are for orchestrators.
 
+mod audit;
 mod config;
 mod handler;
 mod realtime;
@@ -19,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 pub use config::{ServeConfig, Settings};
 
 use crate::auth::LockoutPolicy;
+use crate::auth::cache::CredentialCache;
 use crate::core::validate::Rules;
 use crate::payer::PlanIdentity;
 use crate::payer::cache::CachedPlan;
@@ -32,6 +34,9 @@ pub struct AppState {
     pub identity: PlanIdentity,
     pub rules: Rules,
     pub lockout: LockoutPolicy,
+    /// Recent verified sign-ins (see `auth::cache` for why and for how long).
+    pub signins: CredentialCache,
+    pub audit: audit::AuditLog,
     pub limits: Limits,
 }
 
@@ -68,7 +73,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets requests in flight finish (up to 10 s), and returns.
+    /// Stops accepting, lets requests in flight finish (up to 10 s), writes the last audit
+    /// records, and returns.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -86,6 +92,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let store = Store::open(&settings.database)
         .await
         .map_err(|e| ServeError(format!("{}: {e}", settings.database)))?;
+    let (audit, audit_writer) = audit::AuditLog::start(store.clone());
     let state = Arc::new(AppState {
         plan: CachedPlan::new(store.clone()),
         store,
@@ -94,6 +101,8 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             receiver_ids: settings.receiver_ids.clone(),
         },
         lockout: LockoutPolicy::default(),
+        signins: CredentialCache::default(),
+        audit,
         limits: settings.limits,
     });
     let listener = TcpListener::bind(settings.listen)
@@ -103,12 +112,12 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         .local_addr()
         .map_err(|e| ServeError(e.to_string()))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(accept_loop(
-        listener,
-        TlsAcceptor::from(tls),
-        state,
-        stopped,
-    ));
+    let acceptor = TlsAcceptor::from(tls);
+    let task = tokio::spawn(async move {
+        accept_loop(listener, acceptor, state, stopped).await;
+        // Every request has finished and dropped its handle: the writer drains and ends.
+        let _ = audit_writer.await;
+    });
     Ok(Running { addr, stop, task })
 }
 

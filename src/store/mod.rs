@@ -5,6 +5,7 @@
 //! once, with `$n` placeholders both backends accept, and run on whichever pool is open
 //! (see [`on_pool!`]). Migrations are compiled in, one folder per backend.
 
+pub mod audit;
 mod error;
 pub mod partners;
 pub mod plan;
@@ -155,6 +156,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "partners",
         include_str!("../../migrations/sqlite/0003_partners.sql"),
     ),
+    (
+        4,
+        "audit",
+        include_str!("../../migrations/sqlite/0004_audit.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -171,6 +177,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         3,
         "partners",
         include_str!("../../migrations/postgres/0003_partners.sql"),
+    ),
+    (
+        4,
+        "audit",
+        include_str!("../../migrations/postgres/0004_audit.sql"),
     ),
 ];
 

@@ -126,3 +126,160 @@ pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
     }
     out
 }
+
+/// Control numbers of a payload's first interchange, group and set, for the audit log.
+/// A value is `None` when its segment is absent, unreadable or the element empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ControlNumbers {
+    pub isa13: Option<String>,
+    pub gs06: Option<String>,
+    pub st02: Option<String>,
+    /// ISA15 is `T` (test data).
+    pub test: bool,
+}
+
+/// Longest control number kept: ISA13 and GS06 are at most 9 characters, ST02 at most 9; a
+/// longer value is garbage and is not worth storing.
+const MAX_CONTROL_NUMBER_LEN: usize = 35;
+
+/// Reads ISA13, ISA15, GS06 and ST02 from the first interchange, its first group and that
+/// group's first set. Stops there, so it costs only the envelope's first few segments; never
+/// fails (the audit log records whatever arrived, valid or not).
+pub fn control_numbers(payload: &[u8]) -> ControlNumbers {
+    let mut out = ControlNumbers::default();
+    let mut lexer = Lexer::new();
+    let mut pos = 0;
+    let mut in_interchange = false;
+    let mut in_group = false;
+    while let Step::Item {
+        lexeme, consumed, ..
+    } = lexer.step(payload.get(pos..).unwrap_or_default(), true)
+    {
+        pos += consumed;
+        let seg = match lexeme {
+            Lexeme::Isa { seg, .. } => {
+                if in_interchange {
+                    break; // a second interchange: only the first counts
+                }
+                in_interchange = true;
+                out.isa13 = control_value(seg.element(13));
+                out.test = seg.element(15) == b"T";
+                continue;
+            }
+            Lexeme::Segment(seg) | Lexeme::Unterminated(seg) => seg,
+            _ => continue,
+        };
+        if !in_interchange {
+            continue;
+        }
+        match seg.id() {
+            b"GS" if !in_group => {
+                in_group = true;
+                out.gs06 = control_value(seg.element(6));
+            }
+            b"ST" if in_group => {
+                out.st02 = control_value(seg.element(2));
+                break;
+            }
+            // The first group ended without a set, or the interchange without a group.
+            b"GE" | b"IEA" => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn control_value(raw: &[u8]) -> Option<String> {
+    let v = raw.trim_ascii();
+    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN)
+        .then(|| String::from_utf8_lossy(v).into_owned())
+}
+
+#[cfg(test)]
+mod control_number_tests {
+    use super::*;
+
+    const JANE: &[u8] = include_bytes!("../../fixtures/x12/270_jane_doe.x12");
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_owned())
+    }
+
+    #[test]
+    fn fixture() {
+        assert_eq!(
+            control_numbers(JANE),
+            ControlNumbers {
+                isa13: some("000000101"),
+                gs06: some("101"),
+                st02: some("0001"),
+                test: true,
+            }
+        );
+    }
+
+    #[test]
+    fn production_indicator() {
+        let text = String::from_utf8_lossy(JANE).replace("*0*T*:~", "*0*P*:~");
+        let c = control_numbers(text.as_bytes());
+        assert!(!c.test);
+        assert_eq!(c.isa13, some("000000101"));
+    }
+
+    #[test]
+    fn empty_and_garbage() {
+        assert_eq!(control_numbers(b""), ControlNumbers::default());
+        assert_eq!(
+            control_numbers(b"\xff\x00ISA*~~GS*ST*"),
+            ControlNumbers::default()
+        );
+        assert_eq!(control_numbers(b"ISA"), ControlNumbers::default());
+        assert_eq!(control_numbers(b"<xml/>"), ControlNumbers::default());
+    }
+
+    #[test]
+    fn truncated_at_every_length() {
+        for n in 0..=JANE.len() {
+            let c = control_numbers(&JANE[..n]);
+            // Values only appear once their segment has been read, and are prefixes of the
+            // real ones while it is cut short.
+            if let Some(v) = &c.isa13 {
+                assert!("000000101".starts_with(v.as_str()), "{n}: {c:?}");
+            }
+            if let Some(v) = &c.gs06 {
+                assert!("101".starts_with(v.as_str()), "{n}: {c:?}");
+            }
+            if let Some(v) = &c.st02 {
+                assert!("0001".starts_with(v.as_str()), "{n}: {c:?}");
+            }
+        }
+        // Cut inside the GS: ISA known, the rest not yet.
+        let gs = JANE.windows(3).position(|w| w == b"GS*").unwrap_or(0);
+        let c = control_numbers(&JANE[..gs + 10]);
+        assert_eq!(c.isa13, some("000000101"));
+        assert_eq!((c.gs06, c.st02), (None, None));
+    }
+
+    #[test]
+    fn only_the_first_of_each() {
+        let text = String::from_utf8_lossy(JANE).into_owned();
+        let second = text
+            .replace("000000101", "000000202")
+            .replace("*101*", "*202*");
+        let both = format!("{text}{second}");
+        let c = control_numbers(both.as_bytes());
+        assert_eq!(c.isa13, some("000000101"));
+        assert_eq!(c.gs06, some("101"));
+    }
+
+    #[test]
+    fn group_without_set_stops_at_ge() {
+        let text = String::from_utf8_lossy(JANE).into_owned();
+        let st = text.find("ST*").unwrap_or(0);
+        let ge = text.find("GE*").unwrap_or(0);
+        let no_set = format!("{}{}", &text[..st], &text[ge..]);
+        let c = control_numbers(no_set.as_bytes());
+        assert_eq!(c.gs06, some("101"));
+        assert_eq!(c.st02, None);
+    }
+}

@@ -1,0 +1,307 @@
+//! The audit log (CORE 270 §4.3.4): date, time and PayloadID of every inbound message, with the
+//! outbound message answering it, so "what did you send back for PayloadID X?" has an answer.
+//!
+//! One row per exchange (request and response together): the request's metadata is only
+//! complete once the answer is known, and writing once keeps the hot path to one `INSERT`.
+//! Payload bodies are never stored (PHI, size): a SHA-1 of each lets an exchange be matched to
+//! files kept elsewhere.
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use super::{Store, StoreError, on_pool};
+use crate::core::Wire;
+
+const COLUMNS: &str = "correlation_id, received_at, answered_at, operation, wire, organization, \
+     user_name, sender_id, receiver_id, payload_id, payload_type, response_payload_type, \
+     request_bytes, response_bytes, http_status, error_code, isa13, gs06, st02, response_isa13, \
+     test_mode, request_sha1, response_sha1";
+
+/// One request/response exchange. `None` means "not known or not sent" (e.g. no PayloadID in a
+/// request refused before its envelope was read, no answer when the client went away).
+/// Times are stored to the microsecond; what is read back is truncated to that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// The gateway's own id of the exchange (unique; the log's key for it).
+    pub correlation_id: String,
+    pub received_at: OffsetDateTime,
+    pub answered_at: Option<OffsetDateTime>,
+    /// CORE operation name (`Operation::name()`), or what the caller asked for.
+    pub operation: Option<String>,
+    pub wire: Option<Wire>,
+    /// The authenticated organization and user.
+    pub organization: Option<String>,
+    pub user_name: Option<String>,
+    pub sender_id: Option<String>,
+    pub receiver_id: Option<String>,
+    pub payload_id: Option<String>,
+    /// PayloadType of the request.
+    pub payload_type: Option<String>,
+    pub response_payload_type: Option<String>,
+    /// Size of the request payload (or body, when no payload could be read).
+    pub request_bytes: u64,
+    pub response_bytes: Option<u64>,
+    pub http_status: Option<u16>,
+    /// CORE ErrorCode of the answer.
+    pub error_code: Option<String>,
+    /// Control numbers of the request's first interchange, group and set
+    /// (see [`crate::x12::tree::control_numbers`]).
+    pub isa13: Option<String>,
+    pub gs06: Option<String>,
+    pub st02: Option<String>,
+    /// ISA13 of the answer.
+    pub response_isa13: Option<String>,
+    /// ISA15 of the request was `T`.
+    pub test_mode: bool,
+    /// Lower-case hex SHA-1 of each payload (`crate::core::validate::sha1_hex`).
+    pub request_sha1: Option<String>,
+    pub response_sha1: Option<String>,
+}
+
+impl Store {
+    /// Records one exchange. A `correlation_id` already on file is an error (nothing is
+    /// overwritten: the log is append-only).
+    pub async fn record_message(&self, r: &AuditRecord) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+        );
+        on_pool!(self, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&r.correlation_id)
+                .bind(timestamp(r.received_at))
+                .bind(r.answered_at.map(timestamp))
+                .bind(&r.operation)
+                .bind(r.wire.map(wire_text))
+                .bind(&r.organization)
+                .bind(&r.user_name)
+                .bind(&r.sender_id)
+                .bind(&r.receiver_id)
+                .bind(&r.payload_id)
+                .bind(&r.payload_type)
+                .bind(&r.response_payload_type)
+                .bind(size(r.request_bytes))
+                .bind(r.response_bytes.map(size))
+                .bind(r.http_status.map(i32::from))
+                .bind(&r.error_code)
+                .bind(&r.isa13)
+                .bind(&r.gs06)
+                .bind(&r.st02)
+                .bind(&r.response_isa13)
+                .bind(r.test_mode)
+                .bind(&r.request_sha1)
+                .bind(&r.response_sha1)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records several exchanges in one transaction (the server's audit writer batches them:
+    /// one commit, one fsync, for many requests).
+    pub async fn record_messages(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+        );
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for r in records {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(&r.correlation_id)
+                    .bind(timestamp(r.received_at))
+                    .bind(r.answered_at.map(timestamp))
+                    .bind(&r.operation)
+                    .bind(r.wire.map(wire_text))
+                    .bind(&r.organization)
+                    .bind(&r.user_name)
+                    .bind(&r.sender_id)
+                    .bind(&r.receiver_id)
+                    .bind(&r.payload_id)
+                    .bind(&r.payload_type)
+                    .bind(&r.response_payload_type)
+                    .bind(size(r.request_bytes))
+                    .bind(r.response_bytes.map(size))
+                    .bind(r.http_status.map(i32::from))
+                    .bind(&r.error_code)
+                    .bind(&r.isa13)
+                    .bind(&r.gs06)
+                    .bind(&r.st02)
+                    .bind(&r.response_isa13)
+                    .bind(r.test_mode)
+                    .bind(&r.request_sha1)
+                    .bind(&r.response_sha1)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Every exchange that carried `payload_id`, oldest first (a PayloadID should be unique per
+    /// sender, but a retry or another sender may reuse it; the caller picks).
+    pub async fn messages_by_payload_id(
+        &self,
+        payload_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE payload_id = $1 ORDER BY received_at, id"
+        );
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(payload_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(record_from_row).collect()
+        })
+    }
+
+    /// The latest `limit` exchanges, newest first, of one organization or of all.
+    pub async fn recent_messages(
+        &self,
+        organization: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        // `id` breaks ties between exchanges received in the same microsecond.
+        let sql = match organization {
+            Some(_) => format!(
+                "SELECT {COLUMNS} FROM messages WHERE organization = $1 \
+                 ORDER BY received_at DESC, id DESC LIMIT $2"
+            ),
+            None => {
+                format!(
+                    "SELECT {COLUMNS} FROM messages ORDER BY received_at DESC, id DESC LIMIT $1"
+                )
+            }
+        };
+        on_pool!(self, |pool| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            if let Some(org) = organization {
+                q = q.bind(org);
+            }
+            let rows = q.bind(i64::from(limit)).fetch_all(pool).await?;
+            rows.iter().map(record_from_row).collect()
+        })
+    }
+}
+
+fn record_from_row<'r, R>(row: &'r R) -> Result<AuditRecord, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    i32: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let text = |c: &str| -> Result<Option<String>, StoreError> { Ok(row.try_get(c)?) };
+    let wire = text("wire")?
+        .map(|w| parse_wire(&w).ok_or_else(|| StoreError::corrupt(format!("wire {w:?}"))))
+        .transpose()?;
+    let http_status = row
+        .try_get::<Option<i32>, _>("http_status")?
+        .map(|s| u16::try_from(s).map_err(|_| StoreError::corrupt(format!("http_status {s}"))))
+        .transpose()?;
+    Ok(AuditRecord {
+        correlation_id: row.try_get("correlation_id")?,
+        received_at: parse_timestamp("received_at", &row.try_get::<String, _>("received_at")?)?,
+        answered_at: text("answered_at")?
+            .map(|t| parse_timestamp("answered_at", &t))
+            .transpose()?,
+        operation: text("operation")?,
+        wire,
+        organization: text("organization")?,
+        user_name: text("user_name")?,
+        sender_id: text("sender_id")?,
+        receiver_id: text("receiver_id")?,
+        payload_id: text("payload_id")?,
+        payload_type: text("payload_type")?,
+        response_payload_type: text("response_payload_type")?,
+        request_bytes: read_size("request_bytes", row.try_get("request_bytes")?)?,
+        response_bytes: row
+            .try_get::<Option<i64>, _>("response_bytes")?
+            .map(|n| read_size("response_bytes", n))
+            .transpose()?,
+        http_status,
+        error_code: text("error_code")?,
+        isa13: text("isa13")?,
+        gs06: text("gs06")?,
+        st02: text("st02")?,
+        response_isa13: text("response_isa13")?,
+        test_mode: row.try_get("test_mode")?,
+        request_sha1: text("request_sha1")?,
+        response_sha1: text("response_sha1")?,
+    })
+}
+
+fn wire_text(w: Wire) -> &'static str {
+    match w {
+        Wire::Soap => "soap",
+        Wire::Mtom => "mtom",
+        Wire::Mime => "mime",
+    }
+}
+
+fn parse_wire(s: &str) -> Option<Wire> {
+    match s {
+        "soap" => Some(Wire::Soap),
+        "mtom" => Some(Wire::Mtom),
+        "mime" => Some(Wire::Mime),
+        _ => None,
+    }
+}
+
+/// Sizes are BIGINT; no payload comes near `i64::MAX`, so saturating loses nothing real.
+fn size(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn read_size(column: &str, n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::corrupt(format!("{column} {n}")))
+}
+
+// The same stored form as partners.rs (whose helpers are private to it): UTC, fixed width, so
+// text order is time order on both backends.
+const TIMESTAMP: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    // Cannot fail for years 0..=9999; the fallback still sorts correctly against real values.
+    t.format(TIMESTAMP)
+        .unwrap_or_else(|_| "9999-12-31T23:59:59.999999Z".to_owned())
+}
+
+fn parse_timestamp(column: &str, text: &str) -> Result<OffsetDateTime, StoreError> {
+    PrimitiveDateTime::parse(text, TIMESTAMP)
+        .map(PrimitiveDateTime::assume_utc)
+        .map_err(|_| StoreError::corrupt(format!("{column} is not a timestamp: {text:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for w in [Wire::Soap, Wire::Mtom, Wire::Mime] {
+            assert_eq!(parse_wire(wire_text(w)), Some(w));
+        }
+        assert_eq!(parse_wire("SOAP"), None);
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width_utc() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+        let s = timestamp(t.to_offset(UtcOffset::from_hms(-5, 0, 0).unwrap()));
+        assert_eq!(s, "2023-11-14T22:13:20.123456Z");
+        assert_eq!(
+            parse_timestamp("t", &s).unwrap().unix_timestamp_nanos(),
+            1_700_000_000_123_456_000
+        );
+    }
+}
