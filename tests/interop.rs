@@ -284,17 +284,17 @@ async fn masshealth_mtom_batch(gw: &Gateway) -> Result<(), String> {
     let what = "curl MTOM batch submission (MassHealth shape)";
     let out = run(c).await;
     let (status, content_type, body) = curl_response(what, &out)?;
-    // Batch processing is not implemented yet: the gateway answers 501 with a SOAP fault naming
-    // NotImplemented (after sign-in and the envelope checks, so the PayloadLength and CheckSum
-    // above pass). The batch-receipt part of issue #4 will change this expectation to a
-    // BatchSubmissionResponse receipt.
-    if status != 501
-        || !content_type.starts_with("application/soap+xml")
-        || !body.contains("Fault>")
-        || !body.contains("NotImplemented")
+    // The batch is stored with a tracking number before the receipt comes back: an MTOM
+    // COREEnvelopeBatchSubmissionResponse (the request was MTOM) with ErrorCode Success.
+    if status != 200
+        || !content_type.starts_with("multipart/related")
+        || !body.contains("COREEnvelopeBatchSubmissionResponse")
+        || !body.contains("<ErrorCode>Success</ErrorCode>")
+        || !body.contains("X12_BatchReceiptConfirmation")
+        || !body.contains("Tracking number ")
     {
         return Err(format!(
-            "{what}: expected HTTP 501 with a SOAP fault naming NotImplemented, got HTTP {status}\n{}",
+            "{what}: expected HTTP 200 with an MTOM batch receipt, got HTTP {status}\n{}",
             transcript(what, &out)
         ));
     }

@@ -593,3 +593,162 @@ on_both_backends_with_url!(
         gw.running.shutdown().await;
     }
 );
+
+/// An MTOM batch submission in the MassHealth client's shape.
+fn mtom_batch(
+    action: &str,
+    payload_type: &str,
+    payload_id: &str,
+    payload: &[u8],
+    length: usize,
+    checksum: &str,
+) -> (String, Vec<u8>) {
+    let root = format!(
+        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd">
+<soap:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken><wsse:Username>{}</wsse:Username><wsse:Password>{}</wsse:Password></wsse:UsernameToken></wsse:Security></soap:Header>
+<soap:Body><cor:COREEnvelopeBatchSubmission><PayloadType>{payload_type}</PayloadType><ProcessingMode>Batch</ProcessingMode><PayloadID>{payload_id}</PayloadID><PayloadLength>{length}</PayloadLength><TimeStamp>2026-06-15T12:00:00Z</TimeStamp><SenderID>{SENDER}</SenderID><ReceiverID>DEMOPLAN</ReceiverID><CORERuleVersion>2.2.0</CORERuleVersion><CheckSum>{checksum}</CheckSum><Payload><xop:Include href="cid:attachment" xmlns:xop="http://www.w3.org/2004/08/xop/include"/></Payload></cor:COREEnvelopeBatchSubmission></soap:Body></soap:Envelope>"#,
+        ALICE.0, ALICE.1
+    );
+    let b = "Part-2b5e9c1f-0000";
+    let mut body = format!(
+        "--{b}\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"application/soap+xml\"; action=\"{action}\"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: rootpart\r\n\r\n{root}\r\n--{b}\r\nContent-Type: application/xml\r\nContent-Transfer-Encoding: binary\r\nContent-ID: attachment\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(payload);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    let ct = format!(
+        "multipart/related; type=\"application/xop+xml\"; start=\"rootpart\"; start-info=\"application/soap+xml\"; action=\"{action}\"; boundary=\"{b}\""
+    );
+    (ct, body)
+}
+
+on_both_backends_with_url!(
+    batch_submission_receipts,
+    |url: String, store: Store| async move {
+        let gw = start(&url, &store, Limits::default()).await;
+        let claim = std::fs::read(common::root().join("fixtures/x12/837P_two_claims.x12")).unwrap();
+        let sha = hts_gateway::core::validate::sha1_hex(&claim);
+        let id = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+        let send = |ct: String, body: Vec<u8>| {
+            let client = gw.http2.clone();
+            let url = format!("{}/core", gw.url);
+            async move {
+                let r = client
+                    .post(url)
+                    .header(CONTENT_TYPE, ct)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (ct, body) = mtom_batch(
+            "BatchSubmitTransaction",
+            "X12_837_Request_005010X222A1",
+            id,
+            &claim,
+            claim.len(),
+            &sha.to_uppercase(),
+        );
+        let (status, reply) = send(ct.clone(), body.clone()).await;
+        assert_eq!(status, 200, "{reply}");
+        assert_eq!(element(&reply, "ErrorCode"), "Success", "{reply}");
+        assert_eq!(
+            element(&reply, "PayloadType"),
+            "X12_BatchReceiptConfirmation"
+        );
+        let message = element(&reply, "ErrorMessage");
+        let tracking = message
+            .split("Tracking number ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('.')
+            .to_string();
+        assert_eq!(tracking.len(), 16, "{message}");
+        assert!(
+            reply.contains(&tracking),
+            "the receipt's payload is the tracking number"
+        );
+        // Durable before the receipt: the row and its payload are in the database.
+        let stored = store.submission(&tracking).await.unwrap().unwrap();
+        assert_eq!(stored.payload, claim);
+        assert_eq!(stored.status, "queued");
+    assert!(stored.test_mode, "ISA15 = T is recorded on the row");
+        assert_eq!(stored.organization, "Demo Community Hospital");
+        assert_eq!(stored.payload_type, "X12_837_Request_005010X222A1");
+        // A retransmission gets the same receipt, and nothing is stored twice.
+        let (_, again) = send(ct, body).await;
+        assert!(
+            element(&again, "ErrorMessage").contains(&tracking),
+            "{again}"
+        );
+        // The same PayloadID with another payload is refused.
+        let other = [&claim[..], b"\n"].concat();
+        let (ct, body) = mtom_batch(
+            "BatchSubmitTransaction",
+            "X12_837_Request_005010X222A1",
+            id,
+            &other,
+            other.len(),
+            &hts_gateway::core::validate::sha1_hex(&other),
+        );
+        let (_, reply) = send(ct, body).await;
+        assert_eq!(element(&reply, "ErrorCode"), "PayloadIDIllegal", "{reply}");
+        // Wrong length, wrong checksum.
+        let id2 = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";
+        let (ct, body) = mtom_batch(
+            "BatchSubmitTransaction",
+            "X12_837_Request_005010X222A1",
+            id2,
+            &claim,
+            claim.len() + 1,
+            &sha,
+        );
+        let (_, reply) = send(ct, body).await;
+        assert_eq!(
+            element(&reply, "ErrorCode"),
+            "PayloadLengthIllegal",
+            "{reply}"
+        );
+        let (ct, body) = mtom_batch(
+            "BatchSubmitTransaction",
+            "X12_837_Request_005010X222A1",
+            id2,
+            &claim,
+            claim.len(),
+            "00ff",
+        );
+        let (_, reply) = send(ct, body).await;
+        assert_eq!(element(&reply, "ErrorCode"), "CheckSumIllegal", "{reply}");
+        // A non-X12 file: refused on BatchSubmit, accepted on GenericBatchSubmission.
+        let file = b"provider directory,ACO 1\n".to_vec();
+        let file_sha = hts_gateway::core::validate::sha1_hex(&file);
+        let (ct, body) = mtom_batch(
+            "BatchSubmitTransaction",
+            "ACO_PROVIDER_DIRECTORY",
+            id2,
+            &file,
+            file.len(),
+            &file_sha,
+        );
+        let (_, reply) = send(ct, body).await;
+        assert_eq!(
+            element(&reply, "ErrorCode"),
+            "PayloadTypeIllegal",
+            "{reply}"
+        );
+        let (ct, body) = mtom_batch(
+            "GenericBatchSubmissionTransaction",
+            "ACO_PROVIDER_DIRECTORY",
+            id2,
+            &file,
+            file.len(),
+            &file_sha,
+        );
+        let (status, reply) = send(ct, body).await;
+        assert_eq!(status, 200, "{reply}");
+        assert_eq!(element(&reply, "ErrorCode"), "Success", "{reply}");
+        gw.running.shutdown().await;
+    }
+);

@@ -171,7 +171,7 @@ async fn core_request(
             log.operation = Some(envelope.operation);
             log.payload_id = envelope.metadata.payload_id.clone();
             let wire = envelope.wire;
-            match serve_envelope(state, &envelope, client_cert, &mut log).await {
+            match serve_envelope(state, &envelope, client_cert, correlation, &mut log).await {
                 Ok(r) => (encode(&r, wire, StatusCode::OK), Some(envelope), Some(r)),
                 Err(f) => {
                     log.error_code = f.row().error_code;
@@ -241,6 +241,7 @@ async fn serve_envelope(
     state: &AppState,
     env: &Envelope,
     client_cert: Option<String>,
+    correlation: &str,
     log: &mut LogFields,
 ) -> Result<ResponseEnvelope, Failure> {
     let principal = authenticate(state, env, client_cert).await?;
@@ -256,9 +257,12 @@ async fn serve_envelope(
     }
     match env.operation {
         Operation::RealTime => super::realtime::answer(state, env, &principal).await,
+        Operation::BatchSubmit | Operation::GenericBatchSubmission => {
+            super::batch::receive(state, env, &principal, correlation).await
+        }
         other => Err(Failure::new(
             Kind::NotImplemented,
-            format!("{other} arrives with the batch pipeline"),
+            format!("{other} arrives with the batch pipeline (issue #5)"),
         )),
     }
 }

@@ -3,6 +3,7 @@
 //! `/live` and `/ready` are for orchestrators.
 
 mod audit;
+mod batch;
 mod config;
 mod handler;
 mod realtime;

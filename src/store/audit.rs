@@ -7,11 +7,9 @@
 //! files kept elsewhere.
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::OffsetDateTime;
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, on_pool, parse_timestamp, timestamp};
 use crate::core::Wire;
 
 const COLUMNS: &str = "correlation_id, received_at, answered_at, operation, wire, organization, \
@@ -263,24 +261,6 @@ fn read_size(column: &str, n: i64) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| StoreError::corrupt(format!("{column} {n}")))
 }
 
-// The same stored form as partners.rs (whose helpers are private to it): UTC, fixed width, so
-// text order is time order on both backends.
-const TIMESTAMP: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-
-fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    // Cannot fail for years 0..=9999; the fallback still sorts correctly against real values.
-    t.format(TIMESTAMP)
-        .unwrap_or_else(|_| "9999-12-31T23:59:59.999999Z".to_owned())
-}
-
-fn parse_timestamp(column: &str, text: &str) -> Result<OffsetDateTime, StoreError> {
-    PrimitiveDateTime::parse(text, TIMESTAMP)
-        .map(PrimitiveDateTime::assume_utc)
-        .map_err(|_| StoreError::corrupt(format!("{column} is not a timestamp: {text:?}")))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -297,7 +277,7 @@ mod tests {
     #[test]
     fn timestamps_are_fixed_width_utc() {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
-        let s = timestamp(t.to_offset(UtcOffset::from_hms(-5, 0, 0).unwrap()));
+        let s = timestamp(t.to_offset(time::UtcOffset::from_hms(-5, 0, 0).unwrap()));
         assert_eq!(s, "2023-11-14T22:13:20.123456Z");
         assert_eq!(
             parse_timestamp("t", &s).unwrap().unix_timestamp_nanos(),

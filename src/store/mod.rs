@@ -9,6 +9,7 @@ pub mod audit;
 mod error;
 pub mod partners;
 pub mod plan;
+pub mod submissions;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -135,6 +136,28 @@ impl Store {
     }
 }
 
+/// Stored timestamps: UTC, fixed width with microseconds, so text order is time order on both
+/// backends (`2023-11-14T22:13:20.123456Z`).
+const TIMESTAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+);
+
+pub(crate) fn timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    // Cannot fail for years 0..=9999; the fallback still sorts correctly against real values.
+    t.format(TIMESTAMP)
+        .unwrap_or_else(|_| "9999-12-31T23:59:59.999999Z".to_owned())
+}
+
+pub(crate) fn parse_timestamp(
+    column: &str,
+    text: &str,
+) -> Result<time::OffsetDateTime, StoreError> {
+    time::PrimitiveDateTime::parse(text, TIMESTAMP)
+        .map(time::PrimitiveDateTime::assume_utc)
+        .map_err(|_| StoreError::corrupt(format!("{column} is not a timestamp: {text:?}")))
+}
+
 /// (version, description, SQL) of each migration, in order.
 type MigrationList = &'static [(i64, &'static str, &'static str)];
 
@@ -161,6 +184,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "audit",
         include_str!("../../migrations/sqlite/0004_audit.sql"),
     ),
+    (
+        5,
+        "submissions",
+        include_str!("../../migrations/sqlite/0005_submissions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -182,6 +210,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         4,
         "audit",
         include_str!("../../migrations/postgres/0004_audit.sql"),
+    ),
+    (
+        5,
+        "submissions",
+        include_str!("../../migrations/postgres/0005_submissions.sql"),
     ),
 ];
 

@@ -13,11 +13,9 @@
 //! sharing PostgreSQL never lose a count.
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, on_pool, parse_timestamp, timestamp};
 use crate::auth::HashedPassword;
 
 const MAX_USER_NAME_CHARS: usize = 64;
@@ -756,23 +754,6 @@ fn check_provider_id(id: &str) -> Result<(), PartnerError> {
             "provider ID {id:?}: exactly {PROVIDER_ID_CHARS} letters or digits"
         )))
     }
-}
-
-/// Stored timestamps: UTC, fixed width, so text order is time order on both backends.
-const TIMESTAMP: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-
-fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    // Cannot fail for years 0..=9999; the fallback still sorts correctly against real values.
-    t.format(TIMESTAMP)
-        .unwrap_or_else(|_| "9999-12-31T23:59:59.999999Z".to_owned())
-}
-
-fn parse_timestamp(column: &str, text: &str) -> Result<OffsetDateTime, StoreError> {
-    PrimitiveDateTime::parse(text, TIMESTAMP)
-        .map(PrimitiveDateTime::assume_utc)
-        .map_err(|_| StoreError::corrupt(format!("{column} is not a timestamp: {text:?}")))
 }
 
 fn time_column<'r, R>(row: &'r R, column: &str) -> Result<OffsetDateTime, StoreError>

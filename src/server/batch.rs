@@ -1,0 +1,88 @@
+//! Batch submission (BatchSubmitTransaction, GenericBatchSubmissionTransaction): the payload is
+//! stored with a queue row and a tracking number, and only then is the receipt sent. Issue #5
+//! processes the queue (TA1/999, results).
+
+use super::AppState;
+use super::handler::now_timestamp;
+use crate::auth::Principal;
+use crate::core::envelope::{CORE_RULE_VERSION, Envelope, Operation};
+use crate::core::error::{Failure, Kind};
+use crate::core::{ResponseEnvelope, validate};
+use crate::store::submissions::{NewSubmission, Stored};
+use crate::x12::tree::control_numbers;
+
+/// The receipt's PayloadType (as CONNECT's canned CORE responses name it).
+pub const RECEIPT_PAYLOAD_TYPE: &str = "X12_BatchReceiptConfirmation";
+
+pub async fn receive(
+    state: &AppState,
+    env: &Envelope,
+    principal: &Principal,
+    correlation: &str,
+) -> Result<ResponseEnvelope, Failure> {
+    let m = &env.metadata;
+    let payload_type = m.payload_type.as_deref().unwrap_or_default();
+    if env.operation == Operation::BatchSubmit && !payload_type.starts_with("X12_") {
+        return Err(Failure::new(
+            Kind::PayloadTypeIllegal,
+            format!(
+                "{payload_type:?}: BatchSubmitTransaction takes X12 payloads; send other files \
+                 with GenericBatchSubmissionTransaction"
+            ),
+        ));
+    }
+    let payload = env.payload.as_deref().unwrap_or_default();
+    let sha1 = validate::sha1_hex(payload);
+    let new = NewSubmission {
+        correlation_id: correlation,
+        organization: &principal.organization,
+        user_name: &principal.user,
+        sender_id: m.sender_id.as_deref().unwrap_or_default(),
+        receiver_id: m.receiver_id.as_deref().unwrap_or_default(),
+        payload_id: m.payload_id.as_deref().unwrap_or_default(),
+        payload_type,
+        operation: env.operation.name(),
+        test_mode: control_numbers(payload).test,
+        payload,
+        payload_sha1: &sha1,
+        received_at: time::OffsetDateTime::now_utc(),
+    };
+    let tracking = match state.store.store_submission(&new).await {
+        Ok(Stored::New { tracking_number }) | Ok(Stored::Repeat { tracking_number }) => {
+            tracking_number
+        }
+        Ok(Stored::Conflict) => {
+            return Err(Failure::new(
+                Kind::PayloadIdIllegal,
+                "this sender already used that PayloadID for a different payload",
+            ));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "storing a submission failed");
+            return Err(Failure::new(
+                if e.is_retryable() {
+                    Kind::Unavailable
+                } else {
+                    Kind::Internal
+                },
+                "",
+            ));
+        }
+    };
+    let receipt = tracking.clone().into_bytes();
+    Ok(ResponseEnvelope {
+        operation: env.operation,
+        payload_type: RECEIPT_PAYLOAD_TYPE.into(),
+        processing_mode: "Batch".into(),
+        payload_id: m.payload_id.clone().unwrap_or_default(),
+        payload_length: Some(receipt.len() as u64),
+        timestamp: now_timestamp(),
+        sender_id: m.receiver_id.clone().unwrap_or_default(),
+        receiver_id: m.sender_id.clone().unwrap_or_default(),
+        core_rule_version: CORE_RULE_VERSION.into(),
+        checksum: Some(validate::sha1_hex(&receipt)),
+        payload: receipt,
+        error_code: "Success".into(),
+        error_message: format!("Envelope was processed successfully. Tracking number {tracking}."),
+    })
+}
