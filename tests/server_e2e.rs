@@ -674,7 +674,7 @@ on_both_backends_with_url!(
         let stored = store.submission(&tracking).await.unwrap().unwrap();
         assert_eq!(stored.payload, claim);
         assert_eq!(stored.status, "queued");
-    assert!(stored.test_mode, "ISA15 = T is recorded on the row");
+        assert!(stored.test_mode, "ISA15 = T is recorded on the row");
         assert_eq!(stored.organization, "Demo Community Hospital");
         assert_eq!(stored.payload_type, "X12_837_Request_005010X222A1");
         // A retransmission gets the same receipt, and nothing is stored twice.

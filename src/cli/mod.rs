@@ -1,6 +1,7 @@
 //! Command line: `hts-gateway x12 ...` (offline X12 work) and `hts-gateway admin ...`.
 
 mod admin;
+mod client;
 mod partners;
 pub mod serve;
 mod x12cmd;
@@ -31,6 +32,9 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Run the gateway (HTTPS; CORE SOAP, MTOM and MIME envelopes at /core).
     Serve(serve::ServeArgs),
+    /// Send an X12 file to a gateway in a CORE envelope and print the answer.
+    #[command(subcommand)]
+    Client(client::ClientCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -39,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::X12(c) => x12cmd::run(c),
         Command::Admin(c) => admin::run(c),
         Command::Serve(a) => serve::run(a),
+        Command::Client(c) => client::run(c),
     }
 }
 

@@ -1,0 +1,214 @@
+//! Load harness: real-time 270 → 271 over TLS keep-alive, 64 concurrent connections, against
+//! the real gateway (SQLite, demo data, a partner signing in with WS-Security), and in the same
+//! run against a baseline: a minimal hyper + rustls server answering a fixed CORE response with
+//! a 271 of the same size. Reports requests per second and p50/p99 latency for both.
+//!
+//! Run: `cargo bench --bench load_realtime` (optionally `-- SECONDS`, default 10 per server).
+//! Under `cargo test` it runs for a moment as a smoke test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hts_gateway::auth::HashedPassword;
+use hts_gateway::payer::load::{load_claims, load_members, load_providers};
+use hts_gateway::server::{self, Limits, Settings, tls};
+use hts_gateway::store::Store;
+use http_body_util::Full;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+const CONNECTIONS: usize = 64;
+
+fn envelope() -> String {
+    let x12 = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/x12/270_jane_doe.x12"),
+    )
+    .unwrap();
+    format!(
+        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"><soap:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken><wsse:Username>loaduser</wsse:Username><wsse:Password>load test password</wsse:Password></wsse:UsernameToken></wsse:Security></soap:Header><soap:Body><cor:COREEnvelopeRealTimeRequest><PayloadType>X12_270_Request_005010X279A1</PayloadType><ProcessingMode>RealTime</ProcessingMode><PayloadID>f81d4fae-7dec-11d0-a765-00a0c91e6bf6</PayloadID><TimeStamp>2026-06-15T12:00:00Z</TimeStamp><SenderID>110048577A</SenderID><ReceiverID>DEMOPLAN</ReceiverID><CORERuleVersion>2.2.0</CORERuleVersion><Payload><![CDATA[{x12}]]></Payload></cor:COREEnvelopeRealTimeRequest></soap:Body></soap:Envelope>"#
+    )
+}
+
+struct Outcome {
+    requests: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Outcome {
+    fn print(&self, name: &str) -> f64 {
+        let mut l = self.latencies.clone();
+        l.sort_unstable();
+        let at = |q: f64| l[((l.len() as f64 * q) as usize).min(l.len() - 1)];
+        let rps = self.requests as f64 / self.elapsed.as_secs_f64();
+        println!(
+            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+            at(0.5).as_secs_f64() * 1e3,
+            at(0.99).as_secs_f64() * 1e3,
+            self.requests
+        );
+        rps
+    }
+}
+
+/// `CONNECTIONS` keep-alive HTTP/1.1 connections, each sending requests back to back.
+async fn drive(url: &str, ca: &reqwest::Certificate, body: &str, duration: Duration) -> Outcome {
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CONNECTIONS {
+        // One client per connection: keep-alive, no sharing between workers.
+        let client = reqwest::Client::builder()
+            .tls_certs_only([ca.clone()])
+            .http1_only()
+            .pool_max_idle_per_host(1)
+            .build()
+            .unwrap();
+        let url = url.to_string();
+        let body = body.to_string();
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            while started.elapsed() < duration {
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .header(
+                        "content-type",
+                        "application/soap+xml; charset=utf-8; action=\"RealTimeTransaction\"",
+                    )
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 200);
+                let text = r.text().await.unwrap();
+                assert!(text.contains("EB*1*IND*30"), "{text}");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(l) = tasks.join_next().await {
+        latencies.extend(l.unwrap());
+    }
+    Outcome {
+        requests: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+/// The baseline: hyper + rustls answering every request with the same bytes.
+async fn baseline(tls: Arc<rustls::ServerConfig>, answer: Bytes) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let answer = answer.clone();
+                        async move {
+                            use http_body_util::BodyExt;
+                            let _ = req.into_body().collect().await;
+                            let mut r = hyper::Response::new(Full::new(answer));
+                            r.headers_mut().insert(
+                                "content-type",
+                                http::HeaderValue::from_static(
+                                    "application/soap+xml; charset=utf-8",
+                                ),
+                            );
+                            Ok::<_, std::convert::Infallible>(r)
+                        }
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let seconds: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(if benching { 10 } else { 1 });
+    let duration = Duration::from_secs(seconds);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("load.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plan");
+        let open = |n: &str| std::fs::File::open(plan.join(n)).unwrap();
+        load_providers(&store, open("providers.csv")).await.unwrap();
+        load_members(&store, open("members.csv")).await.unwrap();
+        load_claims(&store, open("claims.csv")).await.unwrap();
+        let hash = HashedPassword::new("load test password").unwrap();
+        store.add_organization("Load Test Hospital", "loaduser", &hash).await.unwrap();
+        store.add_sender_id("loaduser", "110048577A").await.unwrap();
+        store.add_provider_id("loaduser", "110048577A").await.unwrap();
+        let dev = tls::ensure_dev_certificates(dir.path(), &[]).unwrap();
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(&dev.ca).unwrap()).unwrap();
+        let gateway = server::start(Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_cert: dev.cert.clone(),
+            tls_key: dev.key.clone(),
+            client_ca: None,
+            database: url.clone(),
+            receiver_ids: vec!["DEMOPLAN".into()],
+            identity: Default::default(),
+            limits: Limits::default(),
+        })
+        .await
+        .unwrap();
+        let body = envelope();
+        let gateway_url = format!("https://localhost:{}/core", gateway.addr.port());
+        // The baseline answers with what the gateway answers (same size, same headers).
+        let sample = reqwest::Client::builder()
+            .tls_certs_only([ca.clone()])
+            .build()
+            .unwrap()
+            .post(&gateway_url)
+            .header("content-type", "application/soap+xml; charset=utf-8")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let tls_config = tls::server_config(&dev.cert, &dev.key, None).unwrap();
+        let base_addr = baseline(tls_config, sample.clone()).await;
+        let base_url = format!("https://localhost:{}/core", base_addr.port());
+        println!(
+            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each, response {} bytes",
+            sample.len()
+        );
+        let b = drive(&base_url, &ca, &body, duration).await;
+        let g = drive(&gateway_url, &ca, &body, duration).await;
+        let base_rps = b.print("baseline: hyper+rustls, fixed 271");
+        let gw_rps = g.print("hts-gateway: 270 → 271");
+        println!("gateway / baseline throughput = {:.2}", gw_rps / base_rps);
+        gateway.shutdown().await;
+    });
+}
