@@ -1,4 +1,5 @@
-//! Command line: `hts-gateway x12 ...` (offline X12 work) and `hts-gateway admin ...`.
+//! Command line: `x12 ...` (offline X12 work), `admin ...` (operators), `serve` (the gateway)
+//! and `client ...` (send an envelope to a gateway).
 
 mod admin;
 mod client;
