@@ -15,6 +15,20 @@ pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// The only CORERuleVersion this gateway speaks.
 pub const CORE_RULE_VERSION: &str = "2.2.0";
 
+/// Now as a CORE TimeStamp: `YYYY-MM-DDThh:mm:ssZ`, UTC.
+pub fn timestamp_now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// The eight operations of the CORE WSDL (soapAction = the operation name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {

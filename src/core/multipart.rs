@@ -631,7 +631,10 @@ const MAX_BOUNDARY: usize = 70; // RFC 2046 §5.1.1
 
 /// A boundary that is valid (RFC 2046 bchars, 1–70 characters) and does not occur in any of
 /// `contents`: the caller's if it qualifies, else the caller's with a random suffix.
-fn safe_boundary<'a>(wanted: &str, contents: impl IntoIterator<Item = &'a [u8]> + Clone) -> String {
+pub(crate) fn safe_boundary<'a>(
+    wanted: &str,
+    contents: impl IntoIterator<Item = &'a [u8]> + Clone,
+) -> String {
     // bchars minus space (a trailing space is not allowed, and quoting is simpler without).
     let valid = |b: &str| {
         !b.is_empty()
@@ -678,7 +681,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-fn write_part(body: &mut Vec<u8>, boundary: &str, headers: &str, content: &[u8]) {
+pub(crate) fn write_part(body: &mut Vec<u8>, boundary: &str, headers: &str, content: &[u8]) {
     body.extend_from_slice(b"--");
     body.extend_from_slice(boundary.as_bytes());
     body.extend_from_slice(b"\r\n");
@@ -688,7 +691,7 @@ fn write_part(body: &mut Vec<u8>, boundary: &str, headers: &str, content: &[u8])
     body.extend_from_slice(b"\r\n");
 }
 
-fn close(body: &mut Vec<u8>, boundary: &str) {
+pub(crate) fn close(body: &mut Vec<u8>, boundary: &str) {
     body.extend_from_slice(b"--");
     body.extend_from_slice(boundary.as_bytes());
     body.extend_from_slice(b"--\r\n");

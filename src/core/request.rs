@@ -16,8 +16,8 @@ use quick_xml::events::Event;
 
 use super::envelope::{CORE_NS, CORE_RULE_VERSION, Metadata, Operation, SOAP12_NS};
 use super::error::{Failure, Kind};
-use super::multipart::Limits;
-use super::soap::{PayloadStyle, decode_payload_text, escape};
+use super::multipart::{Limits, close, safe_boundary, write_part};
+use super::soap::{PayloadStyle, decode_payload_text, escape, resolve_reference};
 use super::validate::sha1_hex;
 
 const WSSE_NS: &str =
@@ -127,19 +127,7 @@ impl Request {
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ`, UTC (the CORE TimeStamp form).
-pub fn timestamp_now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use super::envelope::timestamp_now;
 
 /// The Content-Type of a plain SOAP 1.2 request (the action names the operation).
 pub fn soap_content_type(op: Operation) -> String {
@@ -216,7 +204,7 @@ fn x12_text(payload: &[u8]) -> Option<&str> {
 pub fn encode_mtom_request(r: &Request, boundary: &str) -> (String, Vec<u8>) {
     let root = encode_soap_request(r, PayloadStyle::XopInclude(MTOM_ATTACHMENT_ID));
     let action = r.operation.name();
-    let boundary = safe_boundary(boundary, &[&root, &r.payload]);
+    let boundary = safe_boundary(boundary, [root.as_slice(), r.payload.as_slice()]);
     let mut body = Vec::with_capacity(root.len() + r.payload.len() + 512);
     write_part(
         &mut body,
@@ -265,7 +253,7 @@ pub fn encode_mime_request(r: &Request, boundary: &str) -> (String, Vec<u8>) {
         .map(|(_, v)| *v)
         .chain([r.payload.as_slice()])
         .collect();
-    let boundary = safe_boundary(boundary, &contents);
+    let boundary = safe_boundary(boundary, contents.iter().copied());
     let mut body = Vec::with_capacity(r.payload.len() + 1024);
     for (name, value) in &fields {
         let headers = format!("Content-Disposition: form-data; name=\"{name}\"\r\n");
@@ -587,70 +575,7 @@ fn in_element(path: &[(String, String)], depth: usize, local: &str) -> bool {
     path.get(depth).is_some_and(|(l, _)| l == local)
 }
 
-/// XML's five predefined entities and character references (no DTD, so nothing else).
-fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Failure> {
-    if r.is_char_ref() {
-        return r
-            .resolve_char_ref()
-            .ok()
-            .flatten()
-            .ok_or_else(|| Failure::new(Kind::MalformedXml, "invalid character reference"));
-    }
-    match r.xml10_content().as_ref() {
-        "lt" => Ok('<'),
-        "gt" => Ok('>'),
-        "amp" => Ok('&'),
-        "quot" => Ok('"'),
-        "apos" => Ok('\''),
-        other => Err(Failure::new(
-            Kind::DtdOrEntity,
-            format!("entity reference &{other}; in the response"),
-        )),
-    }
-}
-
 // ---- multipart writing ----
-
-/// `wanted` when it is a valid boundary (RFC 2046 bchars without space, 1–70 characters) that
-/// occurs in none of `contents`, otherwise a random one.
-fn safe_boundary(wanted: &str, contents: &[&[u8]]) -> String {
-    let valid = |b: &str| {
-        !b.is_empty()
-            && b.len() <= 70
-            && b.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b"'()+_,-./:=?".contains(&c))
-    };
-    let clear = |b: &str| {
-        contents
-            .iter()
-            .all(|c| !c.windows(b.len()).any(|w| w == b.as_bytes()))
-    };
-    if valid(wanted) && clear(wanted) {
-        return wanted.to_string();
-    }
-    loop {
-        let candidate = format!("Part-{}", uuid::Uuid::new_v4());
-        if clear(&candidate) {
-            return candidate;
-        }
-    }
-}
-
-fn write_part(body: &mut Vec<u8>, boundary: &str, headers: &str, content: &[u8]) {
-    body.extend_from_slice(b"--");
-    body.extend_from_slice(boundary.as_bytes());
-    body.extend_from_slice(b"\r\n");
-    body.extend_from_slice(headers.as_bytes());
-    body.extend_from_slice(b"\r\n");
-    body.extend_from_slice(content);
-    body.extend_from_slice(b"\r\n");
-}
-
-fn close(body: &mut Vec<u8>, boundary: &str) {
-    body.extend_from_slice(b"--");
-    body.extend_from_slice(boundary.as_bytes());
-    body.extend_from_slice(b"--\r\n");
-}
 
 #[cfg(test)]
 mod tests {

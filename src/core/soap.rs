@@ -255,7 +255,7 @@ fn in_element(path: &[(String, String)], depth: usize, local: &str) -> bool {
 }
 
 /// XML's five predefined entities and character references; anything else would need a DTD.
-fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Failure> {
+pub(crate) fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Failure> {
     if r.is_char_ref() {
         return r
             .resolve_char_ref()

@@ -3,9 +3,8 @@
 //! processes the queue (TA1/999, results).
 
 use super::AppState;
-use super::handler::now_timestamp;
 use crate::auth::Principal;
-use crate::core::envelope::{CORE_RULE_VERSION, Envelope, Operation};
+use crate::core::envelope::{CORE_RULE_VERSION, Envelope, Operation, timestamp_now};
 use crate::core::error::{Failure, Kind};
 use crate::core::{ResponseEnvelope, validate};
 use crate::store::submissions::{NewSubmission, Stored};
@@ -76,7 +75,7 @@ pub async fn receive(
         processing_mode: "Batch".into(),
         payload_id: m.payload_id.clone().unwrap_or_default(),
         payload_length: Some(receipt.len() as u64),
-        timestamp: now_timestamp(),
+        timestamp: timestamp_now(),
         sender_id: m.receiver_id.clone().unwrap_or_default(),
         receiver_id: m.sender_id.clone().unwrap_or_default(),
         core_rule_version: CORE_RULE_VERSION.into(),

@@ -13,7 +13,9 @@ use hyper::body::Incoming;
 
 use super::AppState;
 use crate::auth::{self, Principal};
-use crate::core::envelope::{CORE_RULE_VERSION, Credentials, Envelope, Operation, Wire};
+use crate::core::envelope::{
+    CORE_RULE_VERSION, Credentials, Envelope, Operation, Wire, timestamp_now,
+};
 use crate::core::error::{Answer, Failure, Kind};
 use crate::core::multipart::{self, Attachments};
 use crate::core::soap::{self, PayloadStyle};
@@ -473,7 +475,7 @@ fn failure_response(
             processing_mode: operation.processing_mode().into(),
             payload_id: m.payload_id.unwrap_or_default(),
             payload_length: None,
-            timestamp: now_timestamp(),
+            timestamp: timestamp_now(),
             // The answer comes from the receiver: the request's IDs are swapped.
             sender_id: m.receiver_id.unwrap_or_default(),
             receiver_id: m.sender_id.unwrap_or_default(),
@@ -492,18 +494,4 @@ fn failure_response(
         HeaderValue::from_static("application/soap+xml; charset=utf-8"),
     );
     resp
-}
-
-/// `YYYY-MM-DDThh:mm:ssZ`, UTC.
-pub fn now_timestamp() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }

@@ -2,10 +2,9 @@
 //! X12 is bad), within the real-time deadline.
 
 use super::AppState;
-use super::handler::now_timestamp;
 use crate::auth::Principal;
 use crate::core::ResponseEnvelope;
-use crate::core::envelope::{CORE_RULE_VERSION, Envelope};
+use crate::core::envelope::{CORE_RULE_VERSION, Envelope, timestamp_now};
 use crate::core::error::{Failure, Kind};
 use crate::payer::respond::RespondError;
 use crate::payer::{AnswerKind, ResponseContext, respond};
@@ -72,7 +71,7 @@ pub async fn answer(
         processing_mode: "RealTime".into(),
         payload_id: m.payload_id.clone().unwrap_or_default(),
         payload_length: None,
-        timestamp: now_timestamp(),
+        timestamp: timestamp_now(),
         sender_id: m.receiver_id.clone().unwrap_or_default(),
         receiver_id: m.sender_id.clone().unwrap_or_default(),
         core_rule_version: CORE_RULE_VERSION.into(),

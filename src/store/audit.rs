@@ -62,39 +62,7 @@ impl Store {
     /// Records one exchange. A `correlation_id` already on file is an error (nothing is
     /// overwritten: the log is append-only).
     pub async fn record_message(&self, r: &AuditRecord) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
-        );
-        on_pool!(self, |pool| {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(&r.correlation_id)
-                .bind(timestamp(r.received_at))
-                .bind(r.answered_at.map(timestamp))
-                .bind(&r.operation)
-                .bind(r.wire.map(wire_text))
-                .bind(&r.organization)
-                .bind(&r.user_name)
-                .bind(&r.sender_id)
-                .bind(&r.receiver_id)
-                .bind(&r.payload_id)
-                .bind(&r.payload_type)
-                .bind(&r.response_payload_type)
-                .bind(size(r.request_bytes))
-                .bind(r.response_bytes.map(size))
-                .bind(r.http_status.map(i32::from))
-                .bind(&r.error_code)
-                .bind(&r.isa13)
-                .bind(&r.gs06)
-                .bind(&r.st02)
-                .bind(&r.response_isa13)
-                .bind(r.test_mode)
-                .bind(&r.request_sha1)
-                .bind(&r.response_sha1)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        self.record_messages(std::slice::from_ref(r)).await
     }
 
     /// Records several exchanges in one transaction (the server's audit writer batches them:
