@@ -5,65 +5,19 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use common::gateway::{ALICE, Gateway, SENDER, start};
 use futures_util::stream;
-use hts_gateway::auth::HashedPassword;
 use hts_gateway::core::Wire;
 use hts_gateway::core::multipart::{self, Limits as MultipartLimits};
 use hts_gateway::core::soap::decode_soap;
 use hts_gateway::core::validate::sha1_hex;
-use hts_gateway::server::{self, Limits, Settings, tls};
+use hts_gateway::server::Limits;
 use hts_gateway::store::Store;
 
-const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
-const SENDER: &str = "110048577A";
 const EB_ACTIVE: &str = "EB*1*IND*30*MC*STANDARD PLAN~";
-
-struct Gateway {
-    /// `https://localhost:PORT/core`
-    core: String,
-    /// The development CA that signed the server certificate.
-    ca: PathBuf,
-    running: server::Running,
-    _certs: tempfile::TempDir,
-}
-
-/// The server as tests/interop.rs starts it: demo data, partner alice (sender and provider
-/// 110048577A), development certificates, an ephemeral port.
-async fn start(database: &str, store: &Store) -> Gateway {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    common::db::load_demo(store).await;
-    let hash = |p: &str| HashedPassword::new(p).unwrap();
-    store
-        .add_organization("Demo Community Hospital", ALICE.0, &hash(ALICE.1))
-        .await
-        .unwrap();
-    store.add_sender_id(ALICE.0, SENDER).await.unwrap();
-    store.add_provider_id(ALICE.0, SENDER).await.unwrap();
-
-    let certs = tempfile::tempdir().unwrap();
-    let dev = tls::ensure_dev_certificates(certs.path(), &[]).unwrap();
-    let settings = Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls_cert: dev.cert.clone(),
-        tls_key: dev.key.clone(),
-        client_ca: None,
-        database: database.to_string(),
-        receiver_ids: vec!["DEMOPLAN".into()],
-        identity: Default::default(),
-        limits: Limits::default(),
-    };
-    let running = server::start(settings).await.unwrap();
-    Gateway {
-        core: format!("https://localhost:{}/core", running.addr.port()),
-        ca: dev.ca.clone(),
-        running,
-        _certs: certs,
-    }
-}
 
 fn x12(name: &str) -> PathBuf {
     common::root().join("fixtures/x12").join(name)
@@ -117,7 +71,7 @@ fn transcript(out: &Output) -> String {
 on_both_backends_with_url!(
     client_against_the_gateway,
     |url: String, store: Store| async move {
-        let gw = start(&url, &store).await;
+        let gw = start(&url, &store, Limits::default()).await;
         let jane = x12("270_jane_doe.x12");
         let jane = jane.to_str().unwrap();
 

@@ -15,61 +15,15 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hts_gateway::auth::HashedPassword;
-use hts_gateway::server::{self, Limits, Settings, tls};
+use common::gateway::{ALICE, Gateway, SENDER, start};
+use hts_gateway::server::Limits;
 use hts_gateway::store::Store;
 use sha1::{Digest, Sha1};
 
-const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
-const SENDER: &str = "110048577A";
 const PYTHON_VAR: &str = "HTS_PYX12_PYTHON";
-
-struct Gateway {
-    /// `https://localhost:PORT/core`
-    core: String,
-    /// The development CA that signed the server certificate.
-    ca: PathBuf,
-    running: server::Running,
-    certs: tempfile::TempDir,
-}
-
-/// The server as tests/server_e2e.rs starts it: demo data, partner alice (sender and provider
-/// 110048577A), development certificates, an ephemeral port.
-async fn start(database: &str, store: &Store) -> Gateway {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    common::db::load_demo(store).await;
-    let hash = |p: &str| HashedPassword::new(p).unwrap();
-    store
-        .add_organization("Demo Community Hospital", ALICE.0, &hash(ALICE.1))
-        .await
-        .unwrap();
-    store.add_sender_id(ALICE.0, SENDER).await.unwrap();
-    store.add_provider_id(ALICE.0, SENDER).await.unwrap();
-
-    let certs = tempfile::tempdir().unwrap();
-    let dev = tls::ensure_dev_certificates(certs.path(), &[]).unwrap();
-    let settings = Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls_cert: dev.cert.clone(),
-        tls_key: dev.key.clone(),
-        client_ca: None,
-        database: database.to_string(),
-        receiver_ids: vec!["DEMOPLAN".into()],
-        identity: Default::default(),
-        limits: Limits::default(),
-    };
-    let running = server::start(settings).await.unwrap();
-    Gateway {
-        core: format!("https://localhost:{}/core", running.addr.port()),
-        ca: dev.ca.clone(),
-        running,
-        certs,
-    }
-}
 
 fn fixture_path(name: &str) -> PathBuf {
     common::root().join("fixtures/x12").join(name)
@@ -304,7 +258,7 @@ async fn masshealth_mtom_batch(gw: &Gateway) -> Result<(), String> {
 on_both_backends_with_url!(
     third_party_clients,
     |url: String, store: Store| async move {
-        let gw = start(&url, &store).await;
+        let gw = start(&url, &store, Limits::default()).await;
         let mut failures: Vec<String> = Vec::new();
         let mut check = |r: Result<(), String>| {
             if let Err(e) = r {

@@ -4,20 +4,20 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::gateway::{ALICE, ORGANIZATION, SENDER};
 use hts_gateway::auth::HashedPassword;
-use hts_gateway::server::{self, Limits, Settings, tls};
+use hts_gateway::server::{self, Limits};
 use hts_gateway::store::Store;
 use reqwest::header::CONTENT_TYPE;
 
-const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
 const BOB: (&str, &str) = ("bob", "another long passphrase");
-const SENDER: &str = "110048577A";
 const PAYLOAD_ID: &str = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
 const SOAP12: &str = "application/soap+xml; charset=utf-8; action=\"RealTimeTransaction\"";
 
+/// The shared test gateway plus HTTP/1.1 and HTTP/2 clients that trust its CA, and Bob, a
+/// second user of the same organization whose SenderID is not alice's.
 struct Gateway {
     url: String,
     http1: reqwest::Client,
@@ -27,35 +27,17 @@ struct Gateway {
 }
 
 async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    common::db::load_demo(store).await;
-    let hash = |p: &str| HashedPassword::new(p).unwrap();
-    store
-        .add_organization("Demo Community Hospital", ALICE.0, &hash(ALICE.1))
-        .await
-        .unwrap();
-    store.add_sender_id(ALICE.0, SENDER).await.unwrap();
-    store.add_provider_id(ALICE.0, SENDER).await.unwrap();
-    store
-        .add_user("Demo Community Hospital", BOB.0, &hash(BOB.1))
-        .await
-        .unwrap();
+    let common::gateway::Gateway {
+        url,
+        ca,
+        running,
+        certs,
+        ..
+    } = common::gateway::start(database, store, limits).await;
+    let hash = HashedPassword::new(BOB.1).unwrap();
+    store.add_user(ORGANIZATION, BOB.0, &hash).await.unwrap();
     store.add_sender_id(BOB.0, "BOBSENDER1").await.unwrap();
-
-    let certs = tempfile::tempdir().unwrap();
-    let dev = tls::ensure_dev_certificates(certs.path(), &[]).unwrap();
-    let settings = Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls_cert: dev.cert.clone(),
-        tls_key: dev.key.clone(),
-        client_ca: None,
-        database: database.to_string(),
-        receiver_ids: vec!["DEMOPLAN".into()],
-        identity: Default::default(),
-        limits,
-    };
-    let running = server::start(settings).await.unwrap();
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&dev.ca).unwrap()).unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
     let client = |h2: bool| {
         let b = reqwest::Client::builder()
             .tls_certs_only([ca.clone()])
@@ -68,7 +50,7 @@ async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
         b.build().unwrap()
     };
     Gateway {
-        url: format!("https://localhost:{}", running.addr.port()),
+        url,
         http1: client(false),
         http2: client(true),
         running,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod gateway;
 
 use std::path::PathBuf;
 

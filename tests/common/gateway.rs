@@ -1,0 +1,59 @@
+//! The real gateway started in process for end-to-end tests: the demo data, partner alice
+//! (SenderID and provider ID 110048577A), development certificates, an ephemeral port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use hts_gateway::auth::HashedPassword;
+use hts_gateway::server::{self, Limits, Settings, tls};
+use hts_gateway::store::Store;
+
+pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
+pub const SENDER: &str = "110048577A";
+pub const ORGANIZATION: &str = "Demo Community Hospital";
+
+pub struct Gateway {
+    /// `https://localhost:PORT`
+    pub url: String,
+    /// `https://localhost:PORT/core`
+    pub core: String,
+    /// The development CA that signed the server certificate.
+    pub ca: PathBuf,
+    pub running: server::Running,
+    /// Holds the certificates; also a scratch folder for the test.
+    pub certs: tempfile::TempDir,
+}
+
+pub async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    super::db::load_demo(store).await;
+    let hash = HashedPassword::new(ALICE.1).unwrap();
+    store
+        .add_organization(ORGANIZATION, ALICE.0, &hash)
+        .await
+        .unwrap();
+    store.add_sender_id(ALICE.0, SENDER).await.unwrap();
+    store.add_provider_id(ALICE.0, SENDER).await.unwrap();
+
+    let certs = tempfile::tempdir().unwrap();
+    let dev = tls::ensure_dev_certificates(certs.path(), &[]).unwrap();
+    let settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        tls_cert: dev.cert.clone(),
+        tls_key: dev.key.clone(),
+        client_ca: None,
+        database: database.to_string(),
+        receiver_ids: vec!["DEMOPLAN".into()],
+        identity: Default::default(),
+        limits,
+    };
+    let running = server::start(settings).await.unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    Gateway {
+        core: format!("{url}/core"),
+        url,
+        ca: dev.ca.clone(),
+        running,
+        certs,
+    }
+}
