@@ -311,7 +311,7 @@ on_both_backends_with_url!(
 
 on_both_backends_with_url!(envelope_errors, |url: String, store: Store| async move {
     let limits = Limits {
-        max_body_bytes: 64 * 1024,
+        max_inline_bytes: 64 * 1024,
         ..Limits::default()
     };
     let gw = start(&url, &store, limits).await;
@@ -411,7 +411,7 @@ on_both_backends_with_url!(envelope_errors, |url: String, store: Store| async mo
             format!("{good}<!-- {} -->", "x".repeat(100 * 1024)),
             SOAP12,
             413,
-            "PayloadTooLarge",
+            "send larger payloads as an MTOM or MIME attachment",
         ),
     ];
     for (req, content_type, status, text) in cases {
@@ -654,7 +654,10 @@ on_both_backends_with_url!(
         );
         // Durable before the receipt: the row and its payload are in the database.
         let stored = store.submission(&tracking).await.unwrap().unwrap();
-        assert_eq!(stored.payload, claim);
+        let payload = store.read_blob(stored.payload_blob, 1 << 20).await.unwrap();
+        assert_eq!(payload, claim);
+        assert_eq!(stored.payload_bytes, claim.len() as u64);
+        assert_eq!(stored.payload_sha1, sha);
         assert_eq!(stored.status, "queued");
         assert!(stored.test_mode, "ISA15 = T is recorded on the row");
         assert_eq!(stored.organization, "Demo Community Hospital");

@@ -15,6 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::core::envelope::Operation;
 use crate::core::multipart::{self, Limits};
+use crate::core::payload::{Payload, SpoolPolicy};
 use crate::core::request::{
     self, CoreReply, Reply, Request, SoapFault, encode_mime_request, encode_mtom_request,
     encode_soap_request, soap_content_type,
@@ -405,7 +406,14 @@ async fn send(args: &ClientArgs, p: Prepared) -> ExitCode {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let limits = Limits::default();
+    // The client holds answers in memory (it prints or writes them whole).
+    let limits = Limits {
+        spool: SpoolPolicy {
+            memory_bytes: usize::MAX,
+            ..SpoolPolicy::default()
+        },
+        ..Limits::default()
+    };
     if matches!(
         essence.as_str(),
         "multipart/related" | "multipart/form-data"
@@ -419,9 +427,9 @@ async fn send(args: &ClientArgs, p: Prepared) -> ExitCode {
         let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(body)]);
         let reply = if essence == "multipart/related" {
             match multipart::read_mtom(&content_type, stream, &limits).await {
-                Ok((root, attachments)) => {
-                    request::decode_soap_reply(&root, |cid| attachments.get(cid))
-                }
+                Ok((root, attachments)) => request::decode_soap_reply(&root, |cid| {
+                    attachments.get(cid).and_then(Payload::in_memory)
+                }),
                 Err(f) => Err(f),
             }
         } else {

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::payload::Payload;
+
 /// Namespace of the CORE vC2.2.0 envelope elements.
 pub const CORE_NS: &str = "http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd";
 /// Namespace of the WSDL definitions.
@@ -190,10 +192,17 @@ pub struct Envelope {
     pub operation: Operation,
     pub wire: Wire,
     pub metadata: Metadata,
-    /// The payload bytes (X12 or another file), decoded from CDATA, text, base64 or an
-    /// attachment; `None` when the request had no Payload.
-    pub payload: Option<Vec<u8>>,
+    /// The payload (X12 or another file), decoded from CDATA, text, base64 or an attachment
+    /// (spooled to disk when large); `None` when the request had no Payload.
+    pub payload: Option<Payload>,
     pub credentials: Option<Credentials>,
+}
+
+impl Envelope {
+    /// The payload's bytes when it is held in memory (always, for a real-time request).
+    pub fn payload_bytes(&self) -> Option<&[u8]> {
+        self.payload.as_ref().and_then(Payload::in_memory)
+    }
 }
 
 /// A response, whatever the wire. Every field is always written (CORE clients expect the full

@@ -4,6 +4,7 @@
 pub mod envelope;
 pub mod error;
 pub mod multipart;
+pub mod payload;
 pub mod request;
 pub mod soap;
 pub mod validate;

@@ -8,31 +8,36 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use futures_util::Stream;
 
 use crate::core::envelope::{Credentials, Envelope, Metadata, Operation, ResponseEnvelope, Wire};
 use crate::core::error::{Failure, Kind};
+use crate::core::payload::{Base64Pieces, Payload, PayloadWriter, SpoolError, SpoolPolicy};
 
-/// Size limits for one multipart body. Everything is held in memory for now (batch streaming
-/// to storage comes later), so these bound the memory one request can take.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Size limits for one multipart body. Attachments and the MIME `Payload` field go through a
+/// [`PayloadWriter`] (memory, then a temporary file), so a large batch costs little memory; the
+/// other parts (the SOAP root, metadata fields) are held in memory and bounded by
+/// `max_inline_bytes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Parts in the body, the root part and unknown form fields included.
     pub max_parts: usize,
-    /// Decoded bytes of one part.
-    pub max_part_bytes: usize,
+    /// Decoded bytes of one part held in memory (the SOAP root part, a metadata field).
+    pub max_inline_bytes: usize,
     /// Bytes of the whole body as received (part headers and boundaries included).
-    pub max_total_bytes: usize,
+    pub max_total_bytes: u64,
+    /// Payload parts: when they go to disk, and their largest decoded size.
+    pub spool: SpoolPolicy,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_parts: 16,
-            max_part_bytes: 64 * 1024 * 1024,
-            max_total_bytes: 256 * 1024 * 1024,
+            max_inline_bytes: 32 * 1024 * 1024,
+            max_total_bytes: 1024 * 1024 * 1024,
+            spool: SpoolPolicy::default(),
         }
     }
 }
@@ -44,7 +49,7 @@ impl Default for Limits {
 /// `cid:%3Cattachment%3E`, `<attachment>` or `attachment`.
 #[derive(Clone, Default)]
 pub struct Attachments {
-    parts: Vec<(String, Vec<u8>)>,
+    parts: Vec<(String, Payload)>,
     /// Normalized Content-ID (and its percent-decoded alias) → index into `parts`.
     index: HashMap<String, usize>,
 }
@@ -57,7 +62,7 @@ impl Attachments {
 
     /// Adds a part under its Content-ID header value (with or without `<>`). Returns `false`
     /// (and keeps the first) when that Content-ID is already taken.
-    pub fn insert(&mut self, content_id: &str, data: Vec<u8>) -> bool {
+    pub fn insert(&mut self, content_id: &str, data: Payload) -> bool {
         let key = strip_brackets(content_id.trim()).to_string();
         if self.index.contains_key(&key) {
             return false;
@@ -76,15 +81,8 @@ impl Attachments {
 
     /// The part an href refers to (`cid:…`, with or without angle brackets or
     /// percent-encoding; a bare Content-ID works too).
-    pub fn get(&self, cid_ref: &str) -> Option<&[u8]> {
-        self.find(cid_ref).map(|i| self.parts[i].1.as_slice())
-    }
-
-    /// Moves the part out (the payload can be tens of MiB: no copy). Later lookups of the
-    /// same Content-ID find an empty part.
-    pub fn take(&mut self, cid_ref: &str) -> Option<Vec<u8>> {
-        let i = self.find(cid_ref)?;
-        Some(std::mem::take(&mut self.parts[i].1))
+    pub fn get(&self, cid_ref: &str) -> Option<&Payload> {
+        self.find(cid_ref).map(|i| &self.parts[i].1)
     }
 
     /// Number of attachments.
@@ -157,12 +155,16 @@ where
             Some(c) => format!("part <{c}>"),
             None => format!("part {count}"),
         };
-        let data = read_part(&mut field, &label, limits).await?;
         let is_root = match (&start, &cid) {
             (Some(s), Some(c)) => s == c,
             _ => false,
         };
-        if is_root {
+        if is_root || (start.is_none() && count == 1) {
+            let data = read_inline_part(&mut field, &label, limits).await?;
+            if !is_root {
+                first = Some(data);
+                continue;
+            }
             if root.is_some() {
                 return Err(Failure::new(
                     Kind::MalformedMultipart,
@@ -173,9 +175,10 @@ where
                 ));
             }
             root = Some(data);
-        } else if start.is_none() && count == 1 {
-            first = Some(data);
-        } else if let Some(cid) = cid
+            continue;
+        }
+        let data = read_payload_part(&mut field, &label, limits).await?;
+        if let Some(cid) = cid
             && !attachments.insert(&cid, data)
         {
             return Err(Failure::new(
@@ -226,7 +229,7 @@ where
     let mut multipart = open(&ct, body, limits)?;
 
     let mut metadata = Metadata::default();
-    let mut payload: Option<Vec<u8>> = None;
+    let mut payload: Option<Payload> = None;
     let mut user: Option<String> = None;
     let mut password: Option<String> = None;
     let mut count = 0usize;
@@ -239,13 +242,16 @@ where
             Some(n) => format!("field {n}"),
             None => format!("part {count}"),
         };
-        let data = read_part(&mut field, &label, limits).await?;
+        if key.as_deref() == Some("payload") {
+            if payload.is_some() {
+                return Err(twice(&label));
+            }
+            payload = Some(read_payload_part(&mut field, &label, limits).await?);
+            continue;
+        }
+        let data = read_inline_part(&mut field, &label, limits).await?;
         let Some(key) = key else { continue };
         let slot = match key.as_str() {
-            "payload" => {
-                set_once(&mut payload, data, &label)?;
-                continue;
-            }
             "username" => {
                 set_once(&mut user, utf8(data, &label)?, &label)?;
                 continue;
@@ -446,11 +452,8 @@ where
         })?;
     // multer enforces the whole-body limit while buffering (part headers included), so a
     // body is refused as soon as it passes the limit, not after it has been read.
-    let constraints = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new()
-            .whole_stream(u64::try_from(limits.max_total_bytes).unwrap_or(u64::MAX))
-            .per_field(u64::try_from(limits.max_part_bytes).unwrap_or(u64::MAX)),
-    );
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(limits.max_total_bytes));
     Ok(multer::Multipart::with_constraints(
         body,
         boundary,
@@ -468,40 +471,80 @@ fn check_part_count(count: usize, limits: &Limits) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads one part's content, undoing a base64 Content-Transfer-Encoding if one is declared.
-async fn read_part(
+/// Reads a part held in memory (the SOAP root, a metadata field), at most
+/// [`Limits::max_inline_bytes`] once decoded.
+async fn read_inline_part(
     field: &mut multer::Field<'static>,
     label: &str,
     limits: &Limits,
 ) -> Result<Vec<u8>, Failure> {
+    let policy = SpoolPolicy {
+        memory_bytes: limits.max_inline_bytes,
+        max_bytes: limits.max_inline_bytes as u64,
+        dir: None,
+    };
+    let part = read_part(field, label, &policy).await?;
+    Ok(part.in_memory().map(<[u8]>::to_vec).unwrap_or_default())
+}
+
+/// Reads a payload part (an MTOM attachment, the MIME `Payload` field), spooled to disk when
+/// large.
+async fn read_payload_part(
+    field: &mut multer::Field<'static>,
+    label: &str,
+    limits: &Limits,
+) -> Result<Payload, Failure> {
+    read_part(field, label, &limits.spool).await
+}
+
+/// Reads one part's content piece by piece, undoing a base64 Content-Transfer-Encoding if one
+/// is declared.
+async fn read_part(
+    field: &mut multer::Field<'static>,
+    label: &str,
+    policy: &SpoolPolicy,
+) -> Result<Payload, Failure> {
     let encoding = header_text(field, "content-transfer-encoding")?
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let mut data = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
-        if data.len().saturating_add(chunk.len()) > limits.max_part_bytes {
+    let mut base64 = match encoding.as_str() {
+        "" | "binary" | "8bit" | "7bit" => None,
+        "base64" => Some(Base64Pieces::default()),
+        other => {
             return Err(Failure::new(
-                Kind::BodyTooLarge,
-                format!("{label} is larger than {} bytes", limits.max_part_bytes),
+                Kind::MalformedMultipart,
+                format!(
+                    "{label} has Content-Transfer-Encoding {other}: send binary (or base64) parts"
+                ),
             ));
         }
-        data.extend_from_slice(&chunk);
+    };
+    let bad_base64 =
+        |e: base64::DecodeError| Failure::new(Kind::BadBase64, format!("{label}: {e}"));
+    let mut writer = PayloadWriter::new(policy);
+    while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
+        let written = match &mut base64 {
+            None => writer.write(&chunk).await,
+            Some(d) => writer.write(&d.feed(&chunk).map_err(bad_base64)?).await,
+        };
+        written.map_err(|e| spool_failure(e, label))?;
     }
-    match encoding.as_str() {
-        "" | "binary" | "8bit" | "7bit" => Ok(data),
-        "base64" => {
-            let compact: Vec<u8> = data
-                .into_iter()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .map_err(|e| Failure::new(Kind::BadBase64, format!("{label}: {e}")))
+    if let Some(d) = base64 {
+        d.finish().map_err(bad_base64)?;
+    }
+    writer.finish().await.map_err(|e| spool_failure(e, label))
+}
+
+fn spool_failure(e: SpoolError, label: &str) -> Failure {
+    match e {
+        SpoolError::TooLarge { limit } => Failure::new(
+            Kind::BodyTooLarge,
+            format!("{label} is larger than {limit} bytes"),
+        ),
+        SpoolError::Io(e) => {
+            tracing::error!(error = %e, "spooling a request part to disk failed");
+            Failure::new(Kind::Unavailable, "")
         }
-        other => Err(Failure::new(
-            Kind::MalformedMultipart,
-            format!("{label} has Content-Transfer-Encoding {other}: send binary (or base64) parts"),
-        )),
     }
 }
 
@@ -531,13 +574,17 @@ fn utf8(data: Vec<u8>, label: &str) -> Result<String, Failure> {
 
 fn set_once<T>(slot: &mut Option<T>, value: T, label: &str) -> Result<(), Failure> {
     if slot.is_some() {
-        return Err(Failure::new(
-            Kind::MalformedMultipart,
-            format!("{label} is sent twice (field names match case-insensitively)"),
-        ));
+        return Err(twice(label));
     }
     *slot = Some(value);
     Ok(())
+}
+
+fn twice(label: &str) -> Failure {
+    Failure::new(
+        Kind::MalformedMultipart,
+        format!("{label} is sent twice (field names match case-insensitively)"),
+    )
 }
 
 fn from_multer(e: multer::Error) -> Failure {
@@ -772,7 +819,7 @@ mod tests {
         assert_eq!(m.payload_length, None);
         assert_eq!(m.checksum, None);
         assert_eq!(
-            env.payload.as_deref(),
+            env.payload_bytes(),
             Some(&b"ISA*00*          *00*~IEA*1*000000001~"[..])
         );
         assert_eq!(
@@ -828,7 +875,7 @@ mod tests {
             .unwrap();
         assert_eq!(env.operation, Operation::BatchSubmit);
         assert_eq!(env.metadata.payload_length.as_deref(), Some("262"));
-        assert_eq!(env.payload.as_deref(), Some(payload.as_slice()));
+        assert_eq!(env.payload_bytes(), Some(payload.as_slice()));
         assert_eq!(env.credentials, None);
     }
 
@@ -996,19 +1043,31 @@ mod tests {
 
         let big = vec![b'A'; 1000];
         let raw = form("XyZ", &[("Payload", &big)]);
-        let small_part = Limits {
-            max_part_bytes: 999,
+        let payload_limit = |max_bytes| Limits {
+            spool: SpoolPolicy {
+                max_bytes,
+                ..SpoolPolicy::default()
+            },
             ..Limits::default()
         };
-        let err = read_mime_form(FORM_CT, body(&raw, 100), &small_part)
+        let err = read_mime_form(FORM_CT, body(&raw, 100), &payload_limit(999))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), Kind::BodyTooLarge);
-        let ok = Limits {
-            max_part_bytes: 1000,
+        let ok = read_mime_form(FORM_CT, body(&raw, 100), &payload_limit(1000)).await;
+        assert!(ok.is_ok());
+        // Metadata fields are held in memory: their own, smaller limit.
+        let raw = form("XyZ", &[("SenderID", &big)]);
+        let inline_limit = |max_inline_bytes| Limits {
+            max_inline_bytes,
             ..Limits::default()
         };
-        assert!(read_mime_form(FORM_CT, body(&raw, 100), &ok).await.is_ok());
+        let err = read_mime_form(FORM_CT, body(&raw, 100), &inline_limit(999))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), Kind::BodyTooLarge);
+        let ok = read_mime_form(FORM_CT, body(&raw, 100), &inline_limit(1000)).await;
+        assert!(ok.is_ok());
 
         let small_total = Limits {
             max_total_bytes: 500,
@@ -1090,7 +1149,10 @@ mod tests {
             .unwrap();
             assert_eq!(root, b"<soap:Envelope/>", "{start} {root_cid}");
             assert_eq!(att.len(), 1);
-            assert_eq!(att.get("cid:attachment"), Some(&b"ISA*00*~\x00\xff"[..]));
+            assert_eq!(
+                att.get("cid:attachment").and_then(Payload::in_memory),
+                Some(&b"ISA*00*~\x00\xff"[..])
+            );
         }
 
         // No start: the first part is the root.
@@ -1102,7 +1164,10 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(root, b"ISA*00*~\x00\xff");
-        assert_eq!(att.get("rootpart"), Some(&b"<soap:Envelope/>"[..]));
+        assert_eq!(
+            att.get("rootpart").and_then(Payload::in_memory),
+            Some(&b"<soap:Envelope/>"[..])
+        );
 
         // A start that names no part.
         let err = read_mtom(
@@ -1140,16 +1205,22 @@ mod tests {
         let (_, att) = read_mtom(ct, body(&raw, 64), &Limits::default())
             .await
             .unwrap();
-        assert_eq!(att.get("cid:b"), Some(&b"ISA*00"[..]));
+        assert_eq!(
+            att.get("cid:b").and_then(Payload::in_memory),
+            Some(&b"ISA*00"[..])
+        );
     }
 
     #[test]
     fn cid_lookup_variants() {
         let mut att = Attachments::empty();
-        assert!(att.insert("<attachment>", b"one".to_vec()));
-        assert!(att.insert("payload-1@hts-gateway", b"two".to_vec()));
-        assert!(att.insert("<100%25real>", b"three".to_vec()));
-        assert!(!att.insert("attachment", b"dup".to_vec()));
+        assert!(att.insert("<attachment>", Payload::from_bytes(b"one".to_vec())));
+        assert!(att.insert(
+            "payload-1@hts-gateway",
+            Payload::from_bytes(b"two".to_vec())
+        ));
+        assert!(att.insert("<100%25real>", Payload::from_bytes(b"three".to_vec())));
+        assert!(!att.insert("attachment", Payload::from_bytes(b"dup".to_vec())));
         for href in [
             "cid:attachment",
             "cid:%3Cattachment%3E",
@@ -1160,17 +1231,33 @@ mod tests {
             "attachment",
             " cid:attachment ",
         ] {
-            assert_eq!(att.get(href), Some(&b"one"[..]), "{href}");
+            assert_eq!(
+                att.get(href).and_then(Payload::in_memory),
+                Some(&b"one"[..]),
+                "{href}"
+            );
         }
-        assert_eq!(att.get("cid:payload-1%40hts-gateway"), Some(&b"two"[..]));
-        assert_eq!(att.get("cid:payload-1@hts-gateway"), Some(&b"two"[..]));
+        assert_eq!(
+            att.get("cid:payload-1%40hts-gateway")
+                .and_then(Payload::in_memory),
+            Some(&b"two"[..])
+        );
+        assert_eq!(
+            att.get("cid:payload-1@hts-gateway")
+                .and_then(Payload::in_memory),
+            Some(&b"two"[..])
+        );
         // The header held the encoded form: both the encoded and decoded hrefs find it.
-        assert_eq!(att.get("cid:100%25real"), Some(&b"three"[..]));
-        assert_eq!(att.get("cid:100%real"), Some(&b"three"[..]));
-        assert_eq!(att.get("cid:missing"), None);
+        assert_eq!(
+            att.get("cid:100%25real").and_then(Payload::in_memory),
+            Some(&b"three"[..])
+        );
+        assert_eq!(
+            att.get("cid:100%real").and_then(Payload::in_memory),
+            Some(&b"three"[..])
+        );
+        assert_eq!(att.get("cid:missing").and_then(Payload::in_memory), None);
         assert_eq!(Attachments::empty().get("cid:attachment"), None);
-        assert_eq!(att.take("cid:attachment"), Some(b"one".to_vec()));
-        assert_eq!(att.get("attachment"), Some(&b""[..]));
         assert!(format!("{att:?}").contains("payload-1@hts-gateway"));
     }
 
@@ -1245,7 +1332,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(env.metadata.sender_id.as_deref(), Some("PayerB"));
-        assert_eq!(env.payload.as_deref(), Some(&b"--BND\r\n"[..]));
+        assert_eq!(env.payload_bytes(), Some(&b"--BND\r\n"[..]));
 
         // Real-time: no PayloadLength/CheckSum fields, and the caller's boundary is kept.
         let rt = ResponseEnvelope {
@@ -1312,7 +1399,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(root, xml);
-        assert_eq!(att.get("cid:payload-1@hts"), Some(attachment.as_slice()));
+        assert_eq!(
+            att.get("cid:payload-1@hts").and_then(Payload::in_memory),
+            Some(attachment.as_slice())
+        );
     }
 
     #[test]

@@ -514,8 +514,8 @@ where
         })?;
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
-            .whole_stream(u64::try_from(limits.max_total_bytes).unwrap_or(u64::MAX))
-            .per_field(u64::try_from(limits.max_part_bytes).unwrap_or(u64::MAX)),
+            .whole_stream(limits.max_total_bytes)
+            .per_field(limits.spool.max_bytes),
     );
     let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
     let mut reply = CoreReply {
@@ -663,7 +663,7 @@ mod tests {
         let env = decode_soap(&xml, Wire::Soap, None, |_| None).unwrap();
         assert_eq!(env.operation, Operation::RealTime);
         assert_eq!(env.metadata, r.metadata);
-        assert_eq!(env.payload.as_deref(), Some(X12));
+        assert_eq!(env.payload_bytes(), Some(X12));
         assert_eq!(env.credentials, alice("p<a>ss & \"word\""));
 
         // Batch: base64 inline keeps the bytes exactly, also binary ones.
@@ -676,7 +676,7 @@ mod tests {
                     .unwrap();
                 assert_eq!(env.operation, Operation::BatchSubmit);
                 assert_eq!(env.metadata, b.metadata);
-                assert_eq!(env.payload.as_deref(), Some(payload.as_slice()));
+                assert_eq!(env.payload_bytes(), Some(payload.as_slice()));
             }
         }
 
@@ -726,12 +726,12 @@ mod tests {
                 ["attachment"]
             );
             let env = decode_soap(&root, Wire::Mtom, Some(r.operation.name()), |cid| {
-                attachments.get(cid)
+                attachments.get(cid).cloned()
             })
             .unwrap();
             assert_eq!(env.operation, r.operation);
             assert_eq!(env.metadata, r.metadata);
-            assert_eq!(env.payload.as_deref(), Some(r.payload.as_slice()));
+            assert_eq!(env.payload_bytes(), Some(r.payload.as_slice()));
             assert_eq!(
                 env.credentials,
                 r.credentials.as_ref().and_then(|(_, p)| alice(p))
@@ -754,7 +754,7 @@ mod tests {
                 .unwrap();
             assert_eq!(env.operation, r.operation);
             assert_eq!(env.metadata, r.metadata);
-            assert_eq!(env.payload.as_deref(), Some(r.payload.as_slice()));
+            assert_eq!(env.payload_bytes(), Some(r.payload.as_slice()));
             assert_eq!(
                 env.credentials,
                 r.credentials.as_ref().and_then(|(_, p)| alice(p))
@@ -818,7 +818,11 @@ mod tests {
         let (root, att) = multipart::read_mtom(&ct, chunks(body), &Limits::default())
             .await
             .unwrap();
-        let Reply::Core(reply) = decode_soap_reply(&root, |c| att.get(c)).unwrap() else {
+        let Reply::Core(reply) = decode_soap_reply(&root, |c| {
+            att.get(c)
+                .and_then(crate::core::payload::Payload::in_memory)
+        })
+        .unwrap() else {
             panic!("not a CORE reply");
         };
         check_reply(&reply, &r);

@@ -16,6 +16,7 @@ use super::envelope::{
     Wire,
 };
 use super::error::{Answer, Failure, Kind};
+use super::payload::Payload;
 
 /// Deepest element nesting accepted (a CORE request needs 6).
 const MAX_DEPTH: usize = 32;
@@ -25,11 +26,11 @@ const WSSE_PASSWORD_DIGEST: &str = "#PasswordDigest";
 /// Decodes a SOAP 1.2 request. `attachment` resolves `cid:` references (MTOM); `action` is
 /// the soapAction from the Content-Type or SOAPAction header, used only to tell apart the
 /// operations that share a body element.
-pub fn decode_soap<'x>(
+pub fn decode_soap(
     xml: &[u8],
     wire: Wire,
     action: Option<&str>,
-    attachment: impl Fn(&str) -> Option<&'x [u8]>,
+    attachment: impl Fn(&str) -> Option<Payload>,
 ) -> Result<Envelope, Failure> {
     let text = std::str::from_utf8(xml)
         .map_err(|_| Failure::new(Kind::MalformedXml, "the envelope is not UTF-8"))?;
@@ -219,17 +220,13 @@ pub fn decode_soap<'x>(
     };
     let operation = choose_operation(&element, action, metadata.payload_type.as_deref())?;
     let payload = match (&href, field("Payload")) {
-        (Some(h), _) => Some(
-            attachment(h)
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| Failure::new(Kind::MissingAttachment, h.clone()))?,
-        ),
+        (Some(h), _) => {
+            Some(attachment(h).ok_or_else(|| Failure::new(Kind::MissingAttachment, h.clone()))?)
+        }
         (None, Some(text)) if text.starts_with("cid:") => Some(
-            attachment(&text)
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| Failure::new(Kind::MissingAttachment, text.clone()))?,
+            attachment(&text).ok_or_else(|| Failure::new(Kind::MissingAttachment, text.clone()))?,
         ),
-        (None, Some(text)) => decode_payload_text(&text)?,
+        (None, Some(text)) => decode_payload_text(&text)?.map(Payload::from_bytes),
         (None, None) => None,
     };
     let credentials = match (user, password) {
@@ -447,7 +444,7 @@ pub fn escape(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn no_attachments(_: &str) -> Option<&'static [u8]> {
+    fn no_attachments(_: &str) -> Option<Payload> {
         None
     }
 
@@ -478,10 +475,7 @@ mod tests {
         let env = decode_soap(REQUEST.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
         assert_eq!(env.operation, Operation::RealTime);
         assert_eq!(env.metadata.sender_id.as_deref(), Some("HospitalA"));
-        assert_eq!(
-            env.payload.as_deref(),
-            Some(&b"ISA*00*~IEA*1*000000001~"[..])
-        );
+        assert_eq!(env.payload_bytes(), Some(&b"ISA*00*~IEA*1*000000001~"[..]));
         assert_eq!(
             env.credentials,
             Some(Credentials::Password {
@@ -499,7 +493,7 @@ mod tests {
             <x:Payload>SVNBKjAwKg==</x:Payload>
             </x:COREEnvelopeRealTimeRequest></e:Body></e:Envelope>"#;
         let env = decode_soap(xml.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
-        assert_eq!(env.payload.as_deref(), Some(&b"ISA*00*"[..]));
+        assert_eq!(env.payload_bytes(), Some(&b"ISA*00*"[..]));
         assert_eq!(
             env.metadata.payload_type.as_deref(),
             Some("X12_270_Request_005010X279A1")
@@ -509,7 +503,7 @@ mod tests {
             "ISA*00*&lt;~IEA&#42;1~",
         );
         let env = decode_soap(escaped.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
-        assert_eq!(env.payload.as_deref(), Some(&b"ISA*00*<~IEA*1~"[..]));
+        assert_eq!(env.payload_bytes(), Some(&b"ISA*00*<~IEA*1~"[..]));
     }
 
     #[test]
@@ -555,8 +549,8 @@ mod tests {
                 "<![CDATA[ISA*00*~IEA*1*000000001~]]>",
                 r#"<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:attachment"/>"#,
             );
-        let lookup = |cid: &str| -> Option<&'static [u8]> {
-            (cid == "cid:attachment").then_some(&b"ISA*batch"[..])
+        let lookup = |cid: &str| -> Option<Payload> {
+            (cid == "cid:attachment").then(|| Payload::from_bytes(b"ISA*batch".to_vec()))
         };
         let env = decode_soap(
             xml.as_bytes(),
@@ -566,7 +560,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(env.operation, Operation::BatchSubmit);
-        assert_eq!(env.payload.as_deref(), Some(&b"ISA*batch"[..]));
+        assert_eq!(env.payload_bytes(), Some(&b"ISA*batch"[..]));
         let e = decode_soap(xml.as_bytes(), Wire::Mtom, None, no_attachments).unwrap_err();
         assert_eq!(e.kind(), Kind::MissingAttachment);
         // Without an action, a non-X12 PayloadType on a BatchSubmission is a generic batch.
@@ -599,7 +593,7 @@ mod tests {
             "COREEnvelopeRealTimeRequest",
         );
         let env = decode_soap(as_request.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
-        assert_eq!(env.payload.as_deref(), Some(&b"ISA*]]>*~"[..]));
+        assert_eq!(env.payload_bytes(), Some(&b"ISA*]]>*~"[..]));
         assert_eq!(env.metadata.receiver_id.as_deref(), Some("R<&>"));
         let fault = encode_fault(&Failure::new(Kind::AuthenticationFailed, "x<y"), "corr-1");
         let text = String::from_utf8(fault).unwrap();

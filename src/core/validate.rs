@@ -82,21 +82,20 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
         ));
     }
     let payload_needed = op == Operation::RealTime || op.is_submission();
-    let payload = env.payload.as_deref().filter(|p| !p.is_empty());
+    let payload = env.payload.as_ref().filter(|p| !p.is_empty());
     if payload_needed && payload.is_none() {
         return Err(Failure::new(Kind::PayloadRequired, ""));
     }
     if op.is_submission() {
-        let bytes = payload.unwrap_or_default();
+        let (len, actual) = payload.map_or((0, sha1_hex(b"")), |p| (p.len(), p.sha1_hex()));
         let length = required(&m.payload_length, Kind::PayloadLengthRequired)?;
-        if length.parse::<u64>().ok() != Some(bytes.len() as u64) {
+        if length.parse::<u64>().ok() != Some(len) {
             return Err(Failure::new(
                 Kind::PayloadLengthIllegal,
-                format!("PayloadLength {length:?}, payload {} bytes", bytes.len()),
+                format!("PayloadLength {length:?}, payload {len} bytes"),
             ));
         }
         let checksum = required(&m.checksum, Kind::CheckSumRequired)?;
-        let actual = sha1_hex(bytes);
         if !checksum.eq_ignore_ascii_case(&actual) {
             return Err(Failure::new(
                 Kind::CheckSumIllegal,
@@ -109,10 +108,18 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
 
 /// Lower-case hexadecimal SHA-1.
 pub fn sha1_hex(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
+    hex(&Sha1::digest(bytes))
+}
+
+/// Lower-case hexadecimal of any bytes (digests).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// An XML Schema dateTime, leniently: `YYYY-MM-DDThh:mm:ss` with optional fraction and zone
@@ -190,7 +197,7 @@ mod tests {
                 core_rule_version: Some("2.2.0".into()),
                 checksum: Some(sha1_hex(&payload).to_uppercase()),
             },
-            payload: Some(payload),
+            payload: Some(crate::core::payload::Payload::from_bytes(payload)),
             credentials: None,
         }
     }
@@ -239,7 +246,10 @@ mod tests {
                 Kind::ReceiverIdIllegal,
             ),
             (|e| e.payload = None, Kind::PayloadRequired),
-            (|e| e.payload = Some(Vec::new()), Kind::PayloadRequired),
+            (
+                |e| e.payload = Some(crate::core::payload::Payload::from_bytes(Vec::new())),
+                Kind::PayloadRequired,
+            ),
             (|e| e.metadata.timestamp = None, Kind::TimeStampRequired),
             (|e| e.metadata.receiver_id = None, Kind::ReceiverIdRequired),
         ];

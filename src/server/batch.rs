@@ -30,8 +30,10 @@ pub async fn receive(
             ),
         ));
     }
-    let payload = env.payload.as_deref().unwrap_or_default();
-    let sha1 = validate::sha1_hex(payload);
+    let Some(payload) = &env.payload else {
+        return Err(Failure::new(Kind::PayloadRequired, ""));
+    };
+    let sha1 = payload.sha1_hex();
     let new = NewSubmission {
         correlation_id: correlation,
         organization: &principal.organization,
@@ -41,12 +43,11 @@ pub async fn receive(
         payload_id: m.payload_id.as_deref().unwrap_or_default(),
         payload_type,
         operation: env.operation.name(),
-        test_mode: control_numbers(payload).test,
-        payload,
+        test_mode: control_numbers(payload.head()).test,
         payload_sha1: &sha1,
         received_at: time::OffsetDateTime::now_utc(),
     };
-    let tracking = match state.store.store_submission(&new).await {
+    let tracking = match state.store.store_submission(&new, payload.chunks()).await {
         Ok(Stored::New { tracking_number }) | Ok(Stored::Repeat { tracking_number }) => {
             tracking_number
         }

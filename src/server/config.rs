@@ -42,12 +42,26 @@ pub struct ServeConfig {
     /// The plan's name in 271/277 loop 2100A [default: DEMO HEALTH PLAN].
     #[arg(long, env = "HTS_PAYER_NAME")]
     pub payer_name: Option<String>,
-    /// Largest request body in bytes [default: 67108864].
+    /// Largest request body in bytes; multipart payloads are spooled to disk as they arrive
+    /// [default: 1073741824].
     #[arg(long, env = "HTS_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<u64>,
-    /// Seconds to receive a request body [default: 60].
+    /// Largest body or part held in memory: a plain SOAP request, an MTOM root part
+    /// [default: 33554432]. Send larger payloads as MTOM or MIME attachments.
+    #[arg(long, env = "HTS_MAX_INLINE_BYTES")]
+    pub max_inline_bytes: Option<u64>,
+    /// Directory for spooled request payloads [default: the system temporary directory].
+    #[arg(long, env = "HTS_SPOOL_DIR")]
+    pub spool_dir: Option<PathBuf>,
+    /// Seconds to receive a plain SOAP request body [default: 60].
     #[arg(long, env = "HTS_BODY_TIMEOUT_SECS")]
     pub body_timeout_secs: Option<u64>,
+    /// Seconds to receive a multipart (MTOM, MIME) request body [default: 3600].
+    #[arg(long, env = "HTS_UPLOAD_TIMEOUT_SECS")]
+    pub upload_timeout_secs: Option<u64>,
+    /// Longest pause, in seconds, between two pieces of a request body [default: 30].
+    #[arg(long, env = "HTS_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
     /// Seconds within which a real-time answer must be ready [default: 10; CORE allows 20].
     #[arg(long, env = "HTS_REALTIME_DEADLINE_SECS")]
     pub realtime_deadline_secs: Option<u64>,
@@ -66,7 +80,11 @@ struct FileConfig {
     payer_id: Option<String>,
     payer_name: Option<String>,
     max_body_bytes: Option<u64>,
+    max_inline_bytes: Option<u64>,
+    spool_dir: Option<PathBuf>,
     body_timeout_secs: Option<u64>,
+    upload_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
     realtime_deadline_secs: Option<u64>,
 }
 
@@ -142,10 +160,24 @@ impl ServeConfig {
                     .max_body_bytes
                     .or(file.max_body_bytes)
                     .unwrap_or(defaults.max_body_bytes),
+                max_inline_bytes: self
+                    .max_inline_bytes
+                    .or(file.max_inline_bytes)
+                    .unwrap_or(defaults.max_inline_bytes),
+                spool_memory_bytes: defaults.spool_memory_bytes,
+                spool_dir: self.spool_dir.or(file.spool_dir),
                 body_timeout: self
                     .body_timeout_secs
                     .or(file.body_timeout_secs)
                     .map_or(defaults.body_timeout, Duration::from_secs),
+                upload_timeout: self
+                    .upload_timeout_secs
+                    .or(file.upload_timeout_secs)
+                    .map_or(defaults.upload_timeout, Duration::from_secs),
+                idle_timeout: self
+                    .idle_timeout_secs
+                    .or(file.idle_timeout_secs)
+                    .map_or(defaults.idle_timeout, Duration::from_secs),
                 handshake_timeout: defaults.handshake_timeout,
                 realtime_deadline: self
                     .realtime_deadline_secs

@@ -18,6 +18,7 @@ use crate::core::envelope::{
 };
 use crate::core::error::{Answer, Failure, Kind};
 use crate::core::multipart::{self, Attachments};
+use crate::core::payload::SpoolPolicy;
 use crate::core::soap::{self, PayloadStyle};
 use crate::core::{ResponseEnvelope, validate};
 use crate::store::audit::AuditRecord;
@@ -204,8 +205,10 @@ fn audit_record(
     answer: Option<&ResponseEnvelope>,
     status: StatusCode,
 ) -> AuditRecord {
-    let payload = env.and_then(|e| e.payload.as_deref());
-    let request = payload.map(control_numbers).unwrap_or_default();
+    let payload = env.and_then(|e| e.payload.as_ref());
+    let request = payload
+        .map(|p| control_numbers(p.head()))
+        .unwrap_or_default();
     let response_payload = answer
         .map(|a| a.payload.as_slice())
         .filter(|p| !p.is_empty());
@@ -225,7 +228,7 @@ fn audit_record(
         response_payload_type: answer
             .map(|a| a.payload_type.clone())
             .or_else(|| (log.error_code != "Success").then(|| "CoreEnvelopeError".into())),
-        request_bytes: payload.map_or(0, |p| p.len() as u64),
+        request_bytes: payload.map_or(0, |p| p.len()),
         response_bytes: response_payload.map(|p| p.len() as u64),
         http_status: Some(status.as_u16()),
         error_code: Some(log.error_code.to_string()),
@@ -234,7 +237,7 @@ fn audit_record(
         st02: request.st02,
         response_isa13: response_payload.and_then(|p| control_numbers(p).isa13),
         test_mode: request.test,
-        request_sha1: payload.map(validate::sha1_hex),
+        request_sha1: payload.map(|p| p.sha1_hex()),
         response_sha1: response_payload.map(validate::sha1_hex),
     }
 }
@@ -359,65 +362,136 @@ async fn decode(
             format!("received {content_type:?}"),
         ));
     };
-    let limits = state.limits;
+    let limits = &state.limits;
+    // A plain SOAP body is held in memory; multipart payloads are streamed to disk.
+    let (max, whole_body_time) = match wire {
+        Wire::Soap => (limits.max_inline_bytes, limits.body_timeout),
+        Wire::Mtom | Wire::Mime => (limits.max_body_bytes, limits.upload_timeout),
+    };
     if let Some(len) = req
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        && len > limits.max_body_bytes
+        && len > max
     {
-        return Err(Failure::new(
-            Kind::BodyTooLarge,
-            format!("{len} bytes, limit {}", limits.max_body_bytes),
-        ));
+        return Err(too_large(wire, len, max));
     }
     let action = action_of(content_type, req.headers());
-    let body = Limited::new(
-        req.into_body(),
-        usize::try_from(limits.max_body_bytes).unwrap_or(usize::MAX),
+    let body = idle_limited(
+        Limited::new(req.into_body(), usize::try_from(max).unwrap_or(usize::MAX))
+            .into_data_stream(),
+        limits.idle_timeout,
     );
     let read = async {
         match wire {
             Wire::Soap => {
-                let bytes = body
-                    .collect()
-                    .await
-                    .map_err(|e| body_failure(&*e))?
-                    .to_bytes();
+                let bytes = collect(body, max).await.map_err(|f| match f.kind() {
+                    Kind::BodyTooLarge => too_large(wire, max.saturating_add(1), max),
+                    _ => f,
+                })?;
                 soap::decode_soap(&bytes, Wire::Soap, action.as_deref(), |_| None)
             }
             Wire::Mtom => {
-                let mp_limits = multipart_limits(limits.max_body_bytes);
                 let (root, attachments): (Vec<u8>, Attachments) =
-                    multipart::read_mtom(content_type, body.into_data_stream(), &mp_limits).await?;
+                    multipart::read_mtom(content_type, body, &multipart_limits(limits)).await?;
                 // The action may also sit on the root part's type; the header's is enough here.
                 soap::decode_soap(&root, Wire::Mtom, action.as_deref(), |cid| {
-                    attachments.get(cid)
+                    attachments.get(cid).cloned()
                 })
             }
             Wire::Mime => {
-                let mp_limits = multipart_limits(limits.max_body_bytes);
-                multipart::read_mime_form(content_type, body.into_data_stream(), &mp_limits).await
+                multipart::read_mime_form(content_type, body, &multipart_limits(limits)).await
             }
         }
     };
-    tokio::time::timeout(limits.body_timeout, read)
+    tokio::time::timeout(whole_body_time, read)
         .await
-        .map_err(|_| Failure::new(Kind::BodyTimeout, ""))?
+        .map_err(|_| {
+            Failure::new(
+                Kind::BodyTimeout,
+                format!("the body took longer than {} s", whole_body_time.as_secs()),
+            )
+        })?
 }
 
-fn multipart_limits(max_body: u64) -> multipart::Limits {
-    let total = usize::try_from(max_body).unwrap_or(usize::MAX);
+fn too_large(wire: Wire, len: u64, max: u64) -> Failure {
+    let hint = match wire {
+        Wire::Soap => {
+            "; a plain SOAP body is held in memory: send larger payloads as an MTOM or MIME attachment"
+        }
+        Wire::Mtom | Wire::Mime => "",
+    };
+    Failure::new(
+        Kind::BodyTooLarge,
+        format!("{len} bytes, limit {max}{hint}"),
+    )
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body's pieces, failing with [`Kind::BodyTimeout`] when the client pauses longer than
+/// `idle` (a stalled or slow-loris client must not hold a connection and a spool file).
+fn idle_limited<S>(
+    body: S,
+    idle: std::time::Duration,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, BoxError>> + Send + 'static
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, BoxError>> + Send + 'static,
+{
+    use futures_util::StreamExt as _;
+    futures_util::stream::unfold(Some(Box::pin(body)), move |state| async move {
+        let mut body = state?;
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(item)) => Some((item, Some(body))),
+            Ok(None) => None,
+            Err(_) => {
+                let f = Failure::new(
+                    Kind::BodyTimeout,
+                    format!("no data for {} s", idle.as_secs()),
+                );
+                // Nothing more is read after a stall.
+                Some((Err(Box::new(f) as BoxError), None))
+            }
+        }
+    })
+}
+
+/// Reads a whole body into memory, at most `max` bytes.
+async fn collect<S>(body: S, max: u64) -> Result<Vec<u8>, Failure>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, BoxError>>,
+{
+    use futures_util::StreamExt as _;
+    let mut body = std::pin::pin!(body);
+    let mut out = Vec::new();
+    while let Some(piece) = body.next().await {
+        let piece = piece.map_err(|e| body_failure(&*e))?;
+        if (out.len() + piece.len()) as u64 > max {
+            return Err(Failure::new(Kind::BodyTooLarge, ""));
+        }
+        out.extend_from_slice(&piece);
+    }
+    Ok(out)
+}
+
+fn multipart_limits(limits: &super::Limits) -> multipart::Limits {
     multipart::Limits {
-        max_total_bytes: total,
-        max_part_bytes: total,
+        max_inline_bytes: usize::try_from(limits.max_inline_bytes).unwrap_or(usize::MAX),
+        max_total_bytes: limits.max_body_bytes,
+        spool: SpoolPolicy {
+            memory_bytes: limits.spool_memory_bytes,
+            max_bytes: limits.max_body_bytes,
+            dir: limits.spool_dir.clone(),
+        },
         ..multipart::Limits::default()
     }
 }
 
 fn body_failure(e: &(dyn std::error::Error + Send + Sync + 'static)) -> Failure {
-    if e.is::<http_body_util::LengthLimitError>() {
+    if let Some(f) = e.downcast_ref::<Failure>() {
+        f.clone()
+    } else if e.is::<http_body_util::LengthLimitError>() {
         Failure::new(Kind::BodyTooLarge, "")
     } else {
         Failure::new(Kind::MalformedXml, format!("reading the body: {e}"))

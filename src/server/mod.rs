@@ -42,12 +42,24 @@ pub struct AppState {
 }
 
 /// Bounds on what a request may cost.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
-    /// Largest request body accepted.
+    /// Largest request body accepted. Multipart payloads (MTOM attachments, the MIME Payload
+    /// field) are spooled to disk as they arrive, so this can be large.
     pub max_body_bytes: u64,
-    /// Time allowed to receive a whole request body.
+    /// Largest body, or part, held in memory: a plain SOAP request, an MTOM root part, a
+    /// metadata field. Larger payloads must come as MTOM or MIME attachments.
+    pub max_inline_bytes: u64,
+    /// Payloads larger than this go to a temporary file while the request is read.
+    pub spool_memory_bytes: usize,
+    /// Directory for those files (the system temporary directory when `None`).
+    pub spool_dir: Option<std::path::PathBuf>,
+    /// Time allowed to receive a body held in memory (plain SOAP).
     pub body_timeout: Duration,
+    /// Time allowed to receive a streamed (multipart) body: large uploads take a while.
+    pub upload_timeout: Duration,
+    /// Longest pause between two pieces of any body.
+    pub idle_timeout: Duration,
     /// Time allowed for the TLS handshake.
     pub handshake_timeout: Duration,
     /// Real-time answers must be ready within this (CORE allows 20 s end to end).
@@ -57,8 +69,13 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_body_bytes: 64 * 1024 * 1024,
+            max_body_bytes: 1024 * 1024 * 1024,
+            max_inline_bytes: 32 * 1024 * 1024,
+            spool_memory_bytes: 1024 * 1024,
+            spool_dir: None,
             body_timeout: Duration::from_secs(60),
+            upload_timeout: Duration::from_secs(3600),
+            idle_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             realtime_deadline: Duration::from_secs(10),
         }

@@ -14,7 +14,22 @@ pub async fn answer(
     env: &Envelope,
     principal: &Principal,
 ) -> Result<ResponseEnvelope, Failure> {
-    let payload = env.payload.as_deref().unwrap_or_default();
+    // A real-time request asks about one patient or claim: kilobytes. Anything the decoder had
+    // to spool to disk is a batch sent on the wrong operation.
+    let payload = match &env.payload {
+        None => &[][..],
+        Some(p) => p.in_memory().ok_or_else(|| {
+            Failure::new(
+                Kind::BodyTooLarge,
+                format!(
+                    "a real-time payload of {} bytes; real-time requests are limited to {} bytes \
+                     (send batches with BatchSubmitTransaction)",
+                    p.len(),
+                    state.limits.spool_memory_bytes
+                ),
+            )
+        })?,
+    };
     let mut ctx = ResponseContext::now(state.identity.clone());
     ctx.authorized_providers = Some(principal.provider_ids.clone());
     let answered = tokio::time::timeout(

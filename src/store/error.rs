@@ -43,6 +43,15 @@ impl StoreError {
         }
     }
 
+    /// Reading what was to be stored failed (a spooled payload's temporary file): the gateway's
+    /// fault, and worth a retry.
+    pub(crate) fn io(e: std::io::Error) -> Self {
+        Self {
+            kind: Kind::Unavailable,
+            source: e.into(),
+        }
+    }
+
     /// The database could not be reached or did not answer in time: retry later.
     pub fn is_retryable(&self) -> bool {
         self.kind == Kind::Unavailable

@@ -6,6 +6,7 @@
 //! (see [`on_pool!`]). Migrations are compiled in, one folder per backend.
 
 pub mod audit;
+pub mod blobs;
 mod error;
 pub mod partners;
 pub mod plan;
@@ -189,6 +190,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "submissions",
         include_str!("../../migrations/sqlite/0005_submissions.sql"),
     ),
+    (
+        6,
+        "blobs",
+        include_str!("../../migrations/sqlite/0006_blobs.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -215,6 +221,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         5,
         "submissions",
         include_str!("../../migrations/postgres/0005_submissions.sql"),
+    ),
+    (
+        6,
+        "blobs",
+        include_str!("../../migrations/postgres/0006_blobs.sql"),
     ),
 ];
 

@@ -1,6 +1,11 @@
-//! Batch submissions: each accepted upload becomes one queue row holding its payload, with a
-//! tracking number, committed before the receipt is sent. Issue #5's workers claim the rows.
+//! Batch submissions: each accepted upload becomes one queue row with a tracking number, its
+//! payload stored as a blob (in chunks: bounded memory whatever the size), all committed before
+//! the receipt is sent. Issue #5's workers claim the rows.
 
+use std::io;
+
+use bytes::Bytes;
+use futures_util::Stream;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -19,8 +24,7 @@ pub struct NewSubmission<'a> {
     pub operation: &'a str,
     /// ISA15 = T: processed as test only.
     pub test_mode: bool,
-    pub payload: &'a [u8],
-    /// SHA-1 of the payload, lower-case hex.
+    /// SHA-1 of the payload, lower-case hex (checked against what is stored).
     pub payload_sha1: &'a str,
     pub received_at: OffsetDateTime,
 }
@@ -38,9 +42,18 @@ pub enum Stored {
 }
 
 impl Store {
-    /// Stores a submission and its payload in one transaction and returns its tracking number:
-    /// `YYMMDD` of receipt followed by the row number (e.g. `2611220000000042`).
-    pub async fn store_submission(&self, s: &NewSubmission<'_>) -> Result<Stored, StoreError> {
+    /// Stores a submission and its payload and returns its tracking number: `YYMMDD` of
+    /// receipt followed by the row number (e.g. `2611220000000042`). The payload is streamed
+    /// into a blob first; the queue row that refers to it is committed after, so a receipt
+    /// never names a payload that is not all there.
+    pub async fn store_submission<S>(
+        &self,
+        s: &NewSubmission<'_>,
+        payload: S,
+    ) -> Result<Stored, StoreError>
+    where
+        S: Stream<Item = io::Result<Bytes>> + Send,
+    {
         if let Some(existing) = self
             .submission_by_payload_id(s.sender_id, s.payload_id)
             .await?
@@ -61,6 +74,14 @@ impl Store {
             day.day()
         );
         let received = timestamp(s.received_at);
+        let blob = self.put_blob(payload).await?;
+        if !blob.sha1.eq_ignore_ascii_case(s.payload_sha1) {
+            self.delete_blob(blob.id).await?;
+            return Err(StoreError::corrupt(format!(
+                "the payload changed while being stored: SHA-1 {} expected, {} stored",
+                s.payload_sha1, blob.sha1
+            )));
+        }
         // A provisional unique value until the row number is known (same transaction).
         let provisional = format!("pending-{}", s.correlation_id);
         let result = on_pool!(self, |pool| {
@@ -68,7 +89,7 @@ impl Store {
             let inserted = sqlx::query(
                 "INSERT INTO submissions (tracking_number, correlation_id, organization, \
                    user_name, sender_id, receiver_id, payload_id, payload_type, operation, \
-                   test_mode, payload_bytes, payload_sha1, payload, received_at) \
+                   test_mode, payload_bytes, payload_sha1, payload_blob, received_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (sender_id, payload_id) DO NOTHING \
                  RETURNING id",
@@ -83,9 +104,9 @@ impl Store {
             .bind(s.payload_type)
             .bind(s.operation)
             .bind(s.test_mode)
-            .bind(i64::try_from(s.payload.len()).unwrap_or(i64::MAX))
+            .bind(i64::try_from(blob.bytes).unwrap_or(i64::MAX))
             .bind(s.payload_sha1)
-            .bind(s.payload)
+            .bind(blob.id)
             .bind(&received)
             .fetch_optional(&mut *tx)
             .await?;
@@ -105,17 +126,19 @@ impl Store {
                 }
             }
         });
-        match result {
-            Some(tracking_number) => Ok(Stored::New { tracking_number }),
-            None => match self
-                .submission_by_payload_id(s.sender_id, s.payload_id)
-                .await?
-            {
-                Some((tracking_number, sha1)) if sha1 == s.payload_sha1 => {
-                    Ok(Stored::Repeat { tracking_number })
-                }
-                _ => Ok(Stored::Conflict),
-            },
+        if let Some(tracking_number) = result {
+            return Ok(Stored::New { tracking_number });
+        }
+        // Another request stored the same PayloadID a moment ago; its row holds its own copy.
+        self.delete_blob(blob.id).await?;
+        match self
+            .submission_by_payload_id(s.sender_id, s.payload_id)
+            .await?
+        {
+            Some((tracking_number, sha1)) if sha1 == s.payload_sha1 => {
+                Ok(Stored::Repeat { tracking_number })
+            }
+            _ => Ok(Stored::Conflict),
         }
     }
 
@@ -141,8 +164,7 @@ impl Store {
         })
     }
 
-    /// A submission as stored: (organization, payload type, test mode, status, payload), by
-    /// tracking number.
+    /// A submission as stored, by tracking number.
     pub async fn submission(
         &self,
         tracking_number: &str,
@@ -150,7 +172,7 @@ impl Store {
         on_pool!(self, |pool| {
             let row = sqlx::query(
                 "SELECT organization, sender_id, payload_id, payload_type, operation, test_mode, \
-                        status, payload \
+                        status, payload_blob, payload_bytes, payload_sha1 \
                  FROM submissions WHERE tracking_number = $1",
             )
             .bind(tracking_number)
@@ -166,7 +188,10 @@ impl Store {
                     operation: r.try_get("operation")?,
                     test_mode: r.try_get("test_mode")?,
                     status: r.try_get("status")?,
-                    payload: r.try_get("payload")?,
+                    payload_blob: r.try_get("payload_blob")?,
+                    payload_bytes: u64::try_from(r.try_get::<i64, _>("payload_bytes")?)
+                        .unwrap_or(0),
+                    payload_sha1: r.try_get("payload_sha1")?,
                 })),
             }
         })
@@ -183,5 +208,8 @@ pub struct StoredSubmission {
     pub operation: String,
     pub test_mode: bool,
     pub status: String,
-    pub payload: Vec<u8>,
+    /// The payload's blob ([`Store::blob_stream`]).
+    pub payload_blob: i64,
+    pub payload_bytes: u64,
+    pub payload_sha1: String,
 }
