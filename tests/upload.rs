@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -226,28 +225,6 @@ on_both_backends_with_url!(real_time_is_small, |url: String, store: Store| async
     gw.running.shutdown().await;
 });
 
-/// A raw TLS connection to the gateway (to send a request by hand, and stall).
-async fn raw_tls(
-    gw: &common::gateway::Gateway,
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    use rustls_pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pki_types::CertificateDer::pem_file_iter(&gw.ca).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(gw.running.addr)
-        .await
-        .unwrap();
-    connector
-        .connect("localhost".try_into().unwrap(), tcp)
-        .await
-        .unwrap()
-}
-
 on_both_backends_with_url!(
     a_stalled_upload_times_out,
     |url: String, store: Store| async move {
@@ -257,7 +234,7 @@ on_both_backends_with_url!(
         };
         let gw = start(&url, &store, limits).await;
         let (ct, body) = request::encode_mtom_request(&batch_request(claims_file(50)), "stall");
-        let mut tls = raw_tls(&gw).await;
+        let mut tls = common::gateway::raw_tls(&gw).await;
         let head = format!(
             "POST /core HTTP/1.1\r\nHost: localhost\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
             body.len()

@@ -73,6 +73,7 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Tls(_) => Kind::Unavailable,
             sqlx::Error::Configuration(_) => Kind::Config,
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => Kind::Corrupt,
+            sqlx::Error::Database(db) if is_transient(db.code().as_deref()) => Kind::Unavailable,
             _ => Kind::Query,
         };
         Self {
@@ -80,6 +81,22 @@ impl From<sqlx::Error> for StoreError {
             source: e.into(),
         }
     }
+}
+
+/// Database error codes that mean "busy now, try again", not "this query is wrong": SQLite's
+/// BUSY and LOCKED (another writer held the database past the busy timeout), PostgreSQL's
+/// lock_not_available (lock_timeout), query_canceled (statement_timeout), serialization and
+/// deadlock failures, too_many_connections, shutdowns and connection exceptions.
+fn is_transient(code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    // SQLite reports extended result codes; the primary code is the low byte.
+    if let Ok(n) = code.parse::<i32>() {
+        return matches!(n & 0xff, 5 | 6);
+    }
+    matches!(
+        code,
+        "55P03" | "57014" | "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+    ) || code.starts_with("08")
 }
 
 impl fmt::Display for StoreError {

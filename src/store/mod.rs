@@ -70,7 +70,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(StoreError::config)?;
-            Backend::Postgres(Self::pg_pool().connect_with(opts).await?)
+            Backend::Postgres(Self::pg_pool().connect_with(Self::pg_options(opts)).await?)
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::config)?
@@ -95,10 +95,16 @@ impl Store {
     /// Opens PostgreSQL with explicit options (tests use this to pick a schema per test).
     pub async fn open_postgres(opts: PgConnectOptions) -> Result<Self, StoreError> {
         let store = Self {
-            backend: Backend::Postgres(Self::pg_pool().connect_with(opts).await?),
+            backend: Backend::Postgres(Self::pg_pool().connect_with(Self::pg_options(opts)).await?),
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// A statement waiting on a lock gives up after the acquire timeout (and is reported as
+    /// unavailable, retryable) instead of holding a request forever.
+    fn pg_options(opts: PgConnectOptions) -> PgConnectOptions {
+        opts.options([("lock_timeout", format!("{}ms", ACQUIRE_TIMEOUT.as_millis()))])
     }
 
     fn pg_pool() -> PgPoolOptions {
