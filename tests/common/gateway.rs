@@ -25,6 +25,16 @@ pub struct Gateway {
 }
 
 pub async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
+    start_with_client_ca(database, store, limits, None).await
+}
+
+/// [`start`], asking clients for a certificate issued by `client_ca` (optional for them).
+pub async fn start_with_client_ca(
+    database: &str,
+    store: &Store,
+    limits: Limits,
+    client_ca: Option<PathBuf>,
+) -> Gateway {
     let _ = rustls::crypto::ring::default_provider().install_default();
     super::db::load_demo(store).await;
     let hash = HashedPassword::new(ALICE.1).unwrap();
@@ -41,7 +51,7 @@ pub async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         tls_cert: dev.cert.clone(),
         tls_key: dev.key.clone(),
-        client_ca: None,
+        client_ca,
         database: database.to_string(),
         receiver_ids: vec!["DEMOPLAN".into()],
         identity: Default::default(),
