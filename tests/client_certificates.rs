@@ -160,7 +160,7 @@ on_both_backends_with_url!(
 
         // The audit names the partner the certificate stood for.
         let rows = store.recent_messages(None, 10).await.unwrap();
-        let first = rows.iter().rev().next().unwrap();
+        let first = rows.last().unwrap();
         assert_eq!(first.user_name.as_deref(), Some(ALICE.0));
         assert_eq!(first.http_status, Some(200));
     }
