@@ -178,6 +178,9 @@ fn main() {
             receiver_ids: vec!["DEMOPLAN".into()],
             identity: Default::default(),
             limits: Limits::default(),
+            workers: 0,
+            worker: Default::default(),
+            retention: None,
         })
         .await
         .unwrap();

@@ -6,4 +6,5 @@ pub mod core;
 pub mod payer;
 pub mod server;
 pub mod store;
+pub mod worker;
 pub mod x12;

@@ -8,11 +8,10 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::gateway::{ALICE, Gateway, SENDER, start_with_client_ca};
+use common::gateway::{ALICE, Gateway, Options, SENDER, start_with};
 use hts_gateway::core::envelope::Operation;
 use hts_gateway::core::request::{self, Request};
 use hts_gateway::core::soap::PayloadStyle;
-use hts_gateway::server::Limits;
 use hts_gateway::store::Store;
 use hts_gateway::store::partners::CertificateOwner;
 use rustls_pki_types::CertificateDer;
@@ -105,7 +104,15 @@ on_both_backends_with_url!(
         let partners_ca = Ca::new("Partner CA");
         let scratch = tempfile::tempdir().unwrap();
         let ca_file = write(scratch.path(), "partner-ca.pem", &partners_ca.cert.pem());
-        let gw = start_with_client_ca(&url, &store, Limits::default(), Some(ca_file)).await;
+        let gw = start_with(
+            &url,
+            &store,
+            Options {
+                client_ca: Some(ca_file),
+                ..Options::default()
+            },
+        )
+        .await;
 
         let (alice_pem, alice_fp) = partners_ca.client("alice's interface engine");
         store

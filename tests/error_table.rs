@@ -27,6 +27,8 @@ const CLAIMS: &str = "X12_837_Request_005010X222A1";
 fn covered() -> HashSet<Kind> {
     let mut kinds: HashSet<Kind> = envelope_cases().iter().map(|c| c.0).collect();
     kinds.extend([
+        Kind::NotReady,
+        Kind::NotCertified,
         Kind::BodyTimeout,
         Kind::LockedOut,
         Kind::Unavailable,
@@ -67,7 +69,11 @@ fn batch() -> Request {
 
 /// A batch in plain SOAP, base64 inline (byte-exact, so PayloadLength and CheckSum hold).
 fn batch_soap() -> String {
-    String::from_utf8(request::encode_soap_request(&batch(), PayloadStyle::Base64)).unwrap()
+    batch_soap_of(&batch())
+}
+
+fn batch_soap_of(r: &Request) -> String {
+    String::from_utf8(request::encode_soap_request(r, PayloadStyle::Base64)).unwrap()
 }
 
 fn soap(r: &Request) -> String {
@@ -227,7 +233,7 @@ fn envelope_cases() -> Vec<(Kind, String, Vec<u8>)> {
         )
         .into_bytes(),
     ));
-    // Retrieval arrives with the batch pipeline (issue #5).
+    // Retrieval of something this partner never sent.
     let mut r = Request::new(
         Operation::BatchSubmitAckRetrieval,
         "X12_999_RetrievalRequest_005010X231A1",
@@ -237,7 +243,7 @@ fn envelope_cases() -> Vec<(Kind, String, Vec<u8>)> {
     r.metadata.receiver_id = Some("DEMOPLAN".into());
     r.credentials = Some((ALICE.0.into(), ALICE.1.into()));
     cases.push((
-        Kind::NotImplemented,
+        Kind::NotFound,
         request::soap_content_type(r.operation),
         request::encode_soap_request(&r, PayloadStyle::Text),
     ));
@@ -329,6 +335,37 @@ on_both_backends_with_url!(
             let (status, text) = send(&http, &gw, &ct, body).await;
             assert_row(kind, status, &text);
         }
+
+        // A submission not processed yet (this gateway runs no workers): its 999 is not ready.
+        let submitted = batch();
+        let (status, text) = send(&http, &gw, SOAP12, batch_soap_of(&submitted).into_bytes()).await;
+        assert_eq!(status, 200, "{text}");
+        let mut ask = Request::new(
+            Operation::BatchSubmitAckRetrieval,
+            "X12_999_RetrievalRequest_005010X231A1",
+            Vec::new(),
+        );
+        ask.metadata.payload_id = submitted.metadata.payload_id.clone();
+        ask.metadata.sender_id = Some(SENDER.into());
+        ask.metadata.receiver_id = Some("DEMOPLAN".into());
+        ask.credentials = Some((ALICE.0.into(), ALICE.1.into()));
+        let (status, text) = send(&http, &gw, SOAP12, soap(&ask).into_bytes()).await;
+        assert_row(Kind::NotReady, status, &text);
+
+        // A production file before any test file of its type was accepted.
+        let mut production = batch();
+        let text = String::from_utf8(production.payload.clone()).unwrap();
+        production = Request::new(
+            Operation::BatchSubmit,
+            CLAIMS,
+            text.replacen("*1*T*:~", "*1*P*:~", 1).into_bytes(),
+        );
+        production.metadata.sender_id = Some(SENDER.into());
+        production.metadata.receiver_id = Some("DEMOPLAN".into());
+        production.credentials = Some((ALICE.0.into(), ALICE.1.into()));
+        let (status, text) =
+            send(&http, &gw, SOAP12, batch_soap_of(&production).into_bytes()).await;
+        assert_row(Kind::NotCertified, status, &text);
 
         // Locked out: five wrong passwords, then even the right one is refused.
         let mut wrong = realtime();

@@ -20,6 +20,20 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const CLAIMS_TYPE: &str = "X12_837_Request_005010X222A1";
 
+/// Production files are refused until a partner is certified; these tests are about size.
+async fn no_certification_needed(store: &Store) {
+    let settings = hts_gateway::store::files::PartnerSettings {
+        ack_policy: "always".into(),
+        require_certification: false,
+    };
+    assert!(
+        store
+            .set_partner_settings(common::gateway::ORGANIZATION, &settings)
+            .await
+            .unwrap()
+    );
+}
+
 /// An 837P of about `claims` × 360 bytes.
 fn claims_file(claims: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -115,6 +129,7 @@ on_both_backends_with_url!(
             ..Limits::default()
         };
         let gw = start(&url, &store, limits).await;
+        no_certification_needed(&store).await;
         let http = client(&gw.ca);
         let claims = claims_file(12_000);
         assert!(claims.len() > 3 * CHUNK_BYTES, "{} bytes", claims.len());
@@ -174,6 +189,7 @@ on_both_backends_with_url!(
             ..Limits::default()
         };
         let gw = start(&url, &store, limits).await;
+        no_certification_needed(&store).await;
         let http = client(&gw.ca);
         let claims = claims_file(12_000);
         for (wire, (ct, body)) in [

@@ -54,7 +54,10 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
         ));
     }
     let payload_id = required(&m.payload_id, Kind::PayloadIdRequired)?;
-    if uuid::Uuid::try_parse(&payload_id).is_err() {
+    // MassHealth asks for its file list with PayloadID FILELIST.
+    let file_list =
+        op == Operation::GenericBatchRetrieval && payload_id.eq_ignore_ascii_case("FILELIST");
+    if !file_list && uuid::Uuid::try_parse(&payload_id).is_err() {
         return Err(Failure::new(
             Kind::PayloadIdIllegal,
             format!("received {payload_id:?}"),

@@ -34,6 +34,37 @@ pub async fn receive(
         return Err(Failure::new(Kind::PayloadRequired, ""));
     };
     let sha1 = payload.sha1_hex();
+    let x12 = control_numbers(payload.head());
+    let transaction_type = x12.transaction_type().unwrap_or_default();
+    // Production batches wait for certification: a test file of the type must pass first.
+    if !x12.test && !transaction_type.is_empty() {
+        let certified = async {
+            let settings = state
+                .store
+                .partner_settings(&principal.organization)
+                .await?;
+            if !settings.require_certification {
+                return Ok(true);
+            }
+            state
+                .store
+                .is_certified(&principal.organization, &transaction_type)
+                .await
+        };
+        match certified.await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Failure::new(
+                    Kind::NotCertified,
+                    format!(
+                        "{transaction_type}: send a test file (ISA15 = T) of this type and have \
+                         it accepted before production files"
+                    ),
+                ));
+            }
+            Err(e) => return Err(store_failure(&e)),
+        }
+    }
     let new = NewSubmission {
         correlation_id: correlation,
         organization: &principal.organization,
@@ -43,7 +74,8 @@ pub async fn receive(
         payload_id: m.payload_id.as_deref().unwrap_or_default(),
         payload_type,
         operation: env.operation.name(),
-        test_mode: control_numbers(payload.head()).test,
+        test_mode: x12.test,
+        transaction_type: &transaction_type,
         payload_sha1: &sha1,
         received_at: time::OffsetDateTime::now_utc(),
     };
@@ -59,16 +91,11 @@ pub async fn receive(
         }
         Err(e) => {
             tracing::warn!(error = %e, "storing a submission failed");
-            return Err(Failure::new(
-                if e.is_retryable() {
-                    Kind::Unavailable
-                } else {
-                    Kind::Internal
-                },
-                "",
-            ));
+            return Err(store_failure(&e));
         }
     };
+    // Local workers start at once (others find the row when they next look).
+    state.queue_wake.notify_waiters();
     let receipt = tracking.clone().into_bytes();
     Ok(ResponseEnvelope {
         operation: env.operation,
@@ -85,4 +112,15 @@ pub async fn receive(
         error_code: "Success".into(),
         error_message: format!("Envelope was processed successfully. Tracking number {tracking}."),
     })
+}
+
+fn store_failure(e: &crate::store::StoreError) -> Failure {
+    Failure::new(
+        if e.is_retryable() {
+            Kind::Unavailable
+        } else {
+            Kind::Internal
+        },
+        "",
+    )
 }

@@ -65,6 +65,15 @@ pub struct ServeConfig {
     /// Seconds within which a real-time answer must be ready [default: 10; CORE allows 20].
     #[arg(long, env = "HTS_REALTIME_DEADLINE_SECS")]
     pub realtime_deadline_secs: Option<u64>,
+    /// Batch workers in this process (0: another process runs `hts-gateway worker`) [default: 2].
+    #[arg(long, env = "HTS_WORKERS")]
+    pub workers: Option<usize>,
+    /// Days files and payloads are kept [default: 183, six months].
+    #[arg(long, env = "HTS_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
+    /// Days a file the partner has not picked up is kept at least [default: 31].
+    #[arg(long, env = "HTS_RETENTION_UNPICKED_DAYS")]
+    pub retention_unpicked_days: Option<u32>,
 }
 
 /// The same settings as a TOML file holds them.
@@ -86,6 +95,9 @@ struct FileConfig {
     upload_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
     realtime_deadline_secs: Option<u64>,
+    workers: Option<usize>,
+    retention_days: Option<u32>,
+    retention_unpicked_days: Option<u32>,
 }
 
 /// Resolved settings.
@@ -99,6 +111,11 @@ pub struct Settings {
     pub receiver_ids: Vec<String>,
     pub identity: PlanIdentity,
     pub limits: Limits,
+    /// Batch workers started with the server.
+    pub workers: usize,
+    pub worker: crate::worker::WorkerConfig,
+    /// Retention runs in the background unless `None`.
+    pub retention: Option<crate::worker::retention::Retention>,
 }
 
 impl ServeConfig {
@@ -141,7 +158,23 @@ impl ServeConfig {
         } else {
             self.receiver_ids
         };
+        let retention_defaults = crate::worker::retention::Retention::default();
+        let days = |d: u32| Duration::from_secs(u64::from(d) * 86_400);
+        let retention = crate::worker::retention::Retention {
+            keep: self
+                .retention_days
+                .or(file.retention_days)
+                .map_or(retention_defaults.keep, days),
+            keep_unpicked: self
+                .retention_unpicked_days
+                .or(file.retention_unpicked_days)
+                .map_or(retention_defaults.keep_unpicked, days),
+            ..retention_defaults
+        };
         Ok(Settings {
+            workers: self.workers.or(file.workers).unwrap_or(2),
+            worker: crate::worker::WorkerConfig::default(),
+            retention: Some(retention),
             listen: self
                 .listen
                 .or(file.listen)

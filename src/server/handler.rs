@@ -265,10 +265,13 @@ async fn serve_envelope(
         Operation::BatchSubmit | Operation::GenericBatchSubmission => {
             super::batch::receive(state, env, &principal, correlation).await
         }
-        other => Err(Failure::new(
-            Kind::NotImplemented,
-            format!("{other} arrives with the batch pipeline (issue #5)"),
-        )),
+        Operation::BatchSubmitAckRetrieval
+        | Operation::BatchResultsRetrieval
+        | Operation::GenericBatchRetrieval
+        | Operation::BatchResultsAckSubmit
+        | Operation::GenericBatchReceiptConfirmation => {
+            super::retrieval::answer(state, env, &principal).await
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod batch;
 mod config;
 mod handler;
 mod realtime;
+pub mod retrieval;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub signins: CredentialCache,
     pub audit: audit::AuditLog,
     pub limits: Limits,
+    /// Wakes this process's batch workers when a submission is stored.
+    pub queue_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Bounds on what a request may cost.
@@ -122,6 +125,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         signins: CredentialCache::default(),
         audit,
         limits: settings.limits,
+        queue_wake: Arc::new(tokio::sync::Notify::new()),
     });
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -131,8 +135,31 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         .map_err(|e| ServeError(e.to_string()))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let acceptor = TlsAcceptor::from(tls);
+    let mut worker_config = settings.worker.clone();
+    worker_config.identity = settings.identity.clone();
+    let workers = crate::worker::spawn(
+        state.store.clone(),
+        worker_config,
+        settings.workers,
+        state.queue_wake.clone(),
+        stopped.clone(),
+    );
+    let retention = settings.retention.clone().map(|r| {
+        tokio::spawn(crate::worker::retention::run(
+            state.store.clone(),
+            r,
+            stopped.clone(),
+        ))
+    });
     let task = tokio::spawn(async move {
         accept_loop(listener, acceptor, state, stopped).await;
+        // Workers finish the submission in hand; an unfinished one is taken again later.
+        for w in workers {
+            let _ = w.await;
+        }
+        if let Some(r) = retention {
+            let _ = r.await;
+        }
         // Every request has finished and dropped its handle: the writer drains and ends.
         let _ = audit_writer.await;
     });

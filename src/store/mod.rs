@@ -8,7 +8,9 @@
 pub mod audit;
 pub mod blobs;
 mod error;
+pub mod files;
 pub mod partners;
+pub mod pipeline;
 pub mod plan;
 pub mod submissions;
 
@@ -201,6 +203,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "blobs",
         include_str!("../../migrations/sqlite/0006_blobs.sql"),
     ),
+    (
+        7,
+        "batch pipeline",
+        include_str!("../../migrations/sqlite/0007_batch_pipeline.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -232,6 +239,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         6,
         "blobs",
         include_str!("../../migrations/postgres/0006_blobs.sql"),
+    ),
+    (
+        7,
+        "batch pipeline",
+        include_str!("../../migrations/postgres/0007_batch_pipeline.sql"),
     ),
 ];
 

@@ -24,6 +24,8 @@ pub struct NewSubmission<'a> {
     pub operation: &'a str,
     /// ISA15 = T: processed as test only.
     pub test_mode: bool,
+    /// 837P, 270, … from the first set's ST01 and GS08; empty for a non-X12 file.
+    pub transaction_type: &'a str,
     /// SHA-1 of the payload, lower-case hex (checked against what is stored).
     pub payload_sha1: &'a str,
     pub received_at: OffsetDateTime,
@@ -89,8 +91,9 @@ impl Store {
             let inserted = sqlx::query(
                 "INSERT INTO submissions (tracking_number, correlation_id, organization, \
                    user_name, sender_id, receiver_id, payload_id, payload_type, operation, \
-                   test_mode, payload_bytes, payload_sha1, payload_blob, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                   test_mode, payload_bytes, payload_sha1, payload_blob, received_at, \
+                   transaction_type) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                  ON CONFLICT (sender_id, payload_id) DO NOTHING \
                  RETURNING id",
             )
@@ -108,6 +111,7 @@ impl Store {
             .bind(s.payload_sha1)
             .bind(blob.id)
             .bind(&received)
+            .bind(s.transaction_type)
             .fetch_optional(&mut *tx)
             .await?;
             match inserted {

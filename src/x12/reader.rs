@@ -3,7 +3,7 @@
 use std::io::{self, Read};
 
 use super::engine::Validator;
-use super::lexer::{Lexer, MAX_SEGMENT_LEN, Step};
+use super::lexer::{Lexeme, Lexer, MAX_SEGMENT_LEN, Step};
 use super::report::Report;
 
 /// Validates a whole payload in memory.
@@ -31,9 +31,20 @@ pub(crate) fn validate_with(bytes: &[u8], mut v: Validator) -> Report {
 const WINDOW: usize = 4 * MAX_SEGMENT_LEN;
 
 /// Validates a payload read from `input`, holding at most a fixed window of it in memory.
-pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
-    let mut lexer = Lexer::new();
+pub fn validate_reader<R: Read>(input: R) -> io::Result<Report> {
     let mut v = Validator::new();
+    for_each_lexeme(input, |lexeme, offset| v.push(lexeme, offset))?;
+    Ok(v.finish())
+}
+
+/// Feeds every lexeme of a payload read from `input` to `visit`, in file order, with its byte
+/// offset, holding at most a fixed window of the payload in memory (a 200 MB batch costs the
+/// window, not 200 MB).
+pub fn for_each_lexeme<R: Read>(
+    mut input: R,
+    mut visit: impl FnMut(Lexeme<'_>, u64),
+) -> io::Result<()> {
+    let mut lexer = Lexer::new();
     let mut buf = vec![0u8; WINDOW];
     let (mut start, mut end) = (0usize, 0usize);
     let mut base: u64 = 0;
@@ -45,7 +56,7 @@ pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
                 offset,
                 consumed,
             } => {
-                v.push(lexeme, base + (start + offset) as u64);
+                visit(lexeme, base + (start + offset) as u64);
                 start += consumed;
             }
             Step::End => break,
@@ -75,5 +86,5 @@ pub fn validate_reader<R: Read>(mut input: R) -> io::Result<Report> {
             }
         }
     }
-    Ok(v.finish())
+    Ok(())
 }

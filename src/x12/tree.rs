@@ -136,6 +136,25 @@ pub struct ControlNumbers {
     pub st02: Option<String>,
     /// ISA15 is `T` (test data).
     pub test: bool,
+    /// GS08 (the implementation guide version, e.g. `005010X222A1`) and ST01 of that set.
+    pub gs08: Option<String>,
+    pub st01: Option<String>,
+}
+
+impl ControlNumbers {
+    /// The transaction type as partners and certification name it: `837P`, `837I`, `837D`
+    /// (told apart by the guide in GS08), otherwise ST01 (`270`, `834`, …); `None` without a
+    /// transaction set.
+    pub fn transaction_type(&self) -> Option<String> {
+        let st01 = self.st01.as_deref()?;
+        let guide = self.gs08.as_deref().unwrap_or("");
+        Some(match st01 {
+            "837" if guide.contains("X222") => "837P".into(),
+            "837" if guide.contains("X223") => "837I".into(),
+            "837" if guide.contains("X224") => "837D".into(),
+            other => other.into(),
+        })
+    }
 }
 
 /// Longest control number kept: ISA13 and GS06 are at most 9 characters, ST02 at most 9; a
@@ -176,9 +195,11 @@ pub fn control_numbers(payload: &[u8]) -> ControlNumbers {
             b"GS" if !in_group => {
                 in_group = true;
                 out.gs06 = control_value(seg.element(6));
+                out.gs08 = control_value(seg.element(8));
             }
             b"ST" if in_group => {
                 out.st02 = control_value(seg.element(2));
+                out.st01 = control_value(seg.element(1));
                 break;
             }
             // The first group ended without a set, or the interchange without a group.
@@ -214,8 +235,18 @@ mod control_number_tests {
                 gs06: some("101"),
                 st02: some("0001"),
                 test: true,
+                gs08: some("005010X279A1"),
+                st01: some("270"),
             }
         );
+        assert_eq!(control_numbers(JANE).transaction_type(), some("270"));
+        let claims = ControlNumbers {
+            st01: some("837"),
+            gs08: some("005010X223A2"),
+            ..ControlNumbers::default()
+        };
+        assert_eq!(claims.transaction_type(), some("837I"));
+        assert_eq!(ControlNumbers::default().transaction_type(), None);
     }
 
     #[test]

@@ -24,17 +24,37 @@ pub struct Gateway {
     pub certs: tempfile::TempDir,
 }
 
+/// The gateway without batch workers (submissions stay queued, as tests of receipts expect).
 pub async fn start(database: &str, store: &Store, limits: Limits) -> Gateway {
-    start_with_client_ca(database, store, limits, None).await
+    start_with(
+        database,
+        store,
+        Options {
+            limits,
+            ..Options::default()
+        },
+    )
+    .await
 }
 
-/// [`start`], asking clients for a certificate issued by `client_ca` (optional for them).
-pub async fn start_with_client_ca(
-    database: &str,
-    store: &Store,
-    limits: Limits,
-    client_ca: Option<PathBuf>,
-) -> Gateway {
+/// What a test may change about the gateway it starts.
+#[derive(Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// Clients may present a certificate issued by this CA.
+    pub client_ca: Option<PathBuf>,
+    /// Batch workers started with the server.
+    pub workers: usize,
+    pub worker: hts_gateway::worker::WorkerConfig,
+}
+
+pub async fn start_with(database: &str, store: &Store, options: Options) -> Gateway {
+    let Options {
+        limits,
+        client_ca,
+        workers,
+        worker,
+    } = options;
     let _ = rustls::crypto::ring::default_provider().install_default();
     super::db::load_demo(store).await;
     let hash = HashedPassword::new(ALICE.1).unwrap();
@@ -56,6 +76,9 @@ pub async fn start_with_client_ca(
         receiver_ids: vec!["DEMOPLAN".into()],
         identity: Default::default(),
         limits,
+        workers,
+        worker,
+        retention: None,
     };
     let running = server::start(settings).await.unwrap();
     let url = format!("https://localhost:{}", running.addr.port());
