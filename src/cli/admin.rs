@@ -38,6 +38,9 @@ pub enum AdminCommand {
     /// Trading partners, users, their SenderIDs and provider IDs, client certificates.
     #[command(flatten)]
     Partners(super::partners::PartnerCommand),
+    /// Files, partner batch settings, the queue, retention.
+    #[command(flatten)]
+    Batch(super::batch::BatchCommand),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -51,6 +54,7 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
     match cmd {
         AdminCommand::Load { kind, file, db } => super::block_on(load(kind, file, db)),
         AdminCommand::Partners(c) => super::partners::run(c),
+        AdminCommand::Batch(c) => super::batch::run(c),
     }
 }
 

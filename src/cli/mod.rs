@@ -2,6 +2,7 @@
 //! and `client ...` (send an envelope to a gateway).
 
 mod admin;
+mod batch;
 mod client;
 mod partners;
 pub mod serve;
@@ -33,6 +34,9 @@ enum Command {
     Admin(admin::AdminCommand),
     /// Run the gateway (HTTPS; CORE SOAP, MTOM and MIME envelopes at /core).
     Serve(serve::ServeArgs),
+    /// Batch workers in a process of their own (several processes may share a PostgreSQL
+    /// database).
+    Worker(batch::WorkerArgs),
     /// Send an X12 file to a gateway in a CORE envelope and print the answer.
     #[command(subcommand)]
     Client(client::ClientCommand),
@@ -45,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Admin(c) => admin::run(c),
         Command::Serve(a) => serve::run(a),
         Command::Client(c) => client::run(c),
+        Command::Worker(a) => batch::worker(a),
     }
 }
 

@@ -115,7 +115,11 @@ pub async fn run(
     }
 }
 
-async fn handle(store: &Store, config: &WorkerConfig, claimed: crate::store::pipeline::Claimed) {
+pub async fn handle(
+    store: &Store,
+    config: &WorkerConfig,
+    claimed: crate::store::pipeline::Claimed,
+) {
     let started = std::time::Instant::now();
     // Renew the lease while processing runs (a 200 MB file takes a while).
     let renew = {
