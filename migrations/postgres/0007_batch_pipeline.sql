@@ -5,7 +5,7 @@
 -- Queue processing. A worker takes a row by setting status = 'processing' with its name and
 -- a lease; a row whose lease has run out is taken again (its worker died). Completion is
 -- recorded only by the lease holder, in the same transaction as the files it produced.
-ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE submissions ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE submissions ADD COLUMN lease_owner TEXT;
 ALTER TABLE submissions ADD COLUMN lease_until TEXT;
 ALTER TABLE submissions ADD COLUMN not_before TEXT NOT NULL DEFAULT '';

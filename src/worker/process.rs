@@ -104,9 +104,11 @@ fn count_sets(report: &Report) -> (usize, usize) {
         })
 }
 
-/// Whether an interchange was accepted whole (no TA1 note, every group and set accepted).
+/// Whether an interchange was accepted whole (TA1 verdict A, every group and set accepted).
+/// A partner on negative-only acknowledgements gets nothing for it, not even the TA1 its ISA14
+/// may ask for: the partner chose that at the plan.
 fn fully_accepted(ic: &InterchangeReport) -> bool {
-    !ic.wants_ta1()
+    ic.ta1_verdict().0 == "A"
         && !ic.rejected()
         && ic
             .groups

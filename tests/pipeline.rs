@@ -1,0 +1,497 @@
+//! The batch pipeline end to end, over TLS against the running gateway with its workers, on
+//! both backends: submissions by SOAP, MTOM and MIME, their 999s retrieved by PayloadID or
+//! tracking number, batch 270 results, the file list and pickups, confirmations,
+//! certification by test files, negative-only acknowledgements, published files, and another
+//! partner seeing none of it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::gateway::{ALICE, Gateway, ORGANIZATION, Options, SENDER, start_with};
+use hts_gateway::auth::HashedPassword;
+use hts_gateway::core::envelope::Operation;
+use hts_gateway::core::multipart::Limits as MultipartLimits;
+use hts_gateway::core::request::{self, CoreReply, Reply, Request};
+use hts_gateway::core::soap::PayloadStyle;
+use hts_gateway::store::Store;
+use hts_gateway::store::files::PartnerSettings;
+use hts_gateway::worker::WorkerConfig;
+
+const CLAIMS: &str = "X12_837_Request_005010X222A1";
+const ACK_REQUEST: &str = "X12_999_RetrievalRequest_005010X231A1";
+const RESULTS_271_REQUEST: &str = "X12_005010_Request_Batch_Results_271";
+
+#[derive(Clone, Copy, Debug)]
+enum Wire {
+    Soap,
+    Mtom,
+    Mime,
+}
+
+struct Partner {
+    user: (String, String),
+    sender: String,
+}
+
+fn alice() -> Partner {
+    Partner {
+        user: (ALICE.0.into(), ALICE.1.into()),
+        sender: SENDER.into(),
+    }
+}
+
+fn request(who: &Partner, op: Operation, payload_type: &str, payload: Vec<u8>) -> Request {
+    let mut r = Request::new(op, payload_type, payload);
+    r.metadata.sender_id = Some(who.sender.clone());
+    r.metadata.receiver_id = Some("DEMOPLAN".into());
+    r.credentials = Some(who.user.clone());
+    r
+}
+
+fn http(gw: &Gateway) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&gw.ca).unwrap()).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// Sends a request on a wire and reads the CORE answer (a fault fails the test).
+async fn exchange(http: &reqwest::Client, gw: &Gateway, wire: Wire, r: &Request) -> CoreReply {
+    let (ct, body) = match wire {
+        Wire::Soap => (
+            request::soap_content_type(r.operation),
+            request::encode_soap_request(r, PayloadStyle::Base64),
+        ),
+        Wire::Mtom => request::encode_mtom_request(r, "mtom-boundary"),
+        Wire::Mime => request::encode_mime_request(r, "mime-boundary"),
+    };
+    let response = http
+        .post(&gw.core)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let ct = response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let bytes = response.bytes().await.unwrap();
+    let limits = MultipartLimits::default();
+    let stream = || futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
+    let reply = if ct.starts_with("multipart/related") {
+        let (root, att) = hts_gateway::core::multipart::read_mtom(&ct, stream(), &limits)
+            .await
+            .unwrap();
+        request::decode_soap_reply(&root, |cid| {
+            att.get(cid)
+                .and_then(hts_gateway::core::payload::Payload::in_memory)
+        })
+        .unwrap()
+    } else if ct.starts_with("multipart/form-data") {
+        Reply::Core(
+            request::read_mime_reply(&ct, stream(), &limits)
+                .await
+                .unwrap(),
+        )
+    } else {
+        request::decode_soap_reply(&bytes, |_| None).unwrap()
+    };
+    match reply {
+        Reply::Core(c) => c,
+        Reply::Fault(f) => panic!("{wire:?} {}: fault {f:?}", r.operation),
+    }
+}
+
+fn tracking_number(reply: &CoreReply) -> String {
+    let message = reply.error_message.clone().unwrap_or_default();
+    message
+        .split("Tracking number ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no tracking number: {reply:?}"))
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// Asks for a submission's acknowledgement (or results) until it is ready.
+async fn retrieve(
+    http: &reqwest::Client,
+    gw: &Gateway,
+    who: &Partner,
+    op: Operation,
+    payload_type: &str,
+    payload_id: &str,
+    payload: &[u8],
+) -> CoreReply {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut r = request(who, op, payload_type, payload.to_vec());
+        r.metadata.payload_id = Some(payload_id.into());
+        let reply = exchange(http, gw, Wire::Soap, &r).await;
+        if reply.error_code.as_deref() != Some("NotReady") {
+            return reply;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not processed within 60 s: {reply:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn production(test_file: &str) -> String {
+    test_file.replacen("*1*T*:~", "*1*P*:~", 1)
+}
+
+on_both_backends_with_url!(batches_end_to_end, |url: String, store: Store| async move {
+    // The workers' log lines show in a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("hts_gateway=info")
+        .with_test_writer()
+        .try_init();
+    let gw = start_with(
+        &url,
+        &store,
+        Options {
+            workers: 2,
+            worker: WorkerConfig {
+                poll: Duration::from_millis(100),
+                ..WorkerConfig::default()
+            },
+            ..Options::default()
+        },
+    )
+    .await;
+    let http = http(&gw);
+    let a = alice();
+    let claims = common::fixture("837P_two_claims.x12");
+
+    // Production before certification: refused at once, clearly.
+    let r = request(
+        &a,
+        Operation::BatchSubmit,
+        CLAIMS,
+        production(&claims).into_bytes(),
+    );
+    let reply = exchange(&http, &gw, Wire::Mtom, &r).await;
+    assert_eq!(
+        reply.error_code.as_deref(),
+        Some("NotCertified"),
+        "{reply:?}"
+    );
+
+    // The test file, on each wire: a receipt, then a positive 999 that says "test".
+    let mut first = None;
+    for wire in [Wire::Soap, Wire::Mtom, Wire::Mime] {
+        let r = request(
+            &a,
+            Operation::BatchSubmit,
+            CLAIMS,
+            claims.clone().into_bytes(),
+        );
+        let receipt = exchange(&http, &gw, wire, &r).await;
+        assert!(receipt.is_success(), "{wire:?}: {receipt:?}");
+        let tracking = tracking_number(&receipt);
+        let payload_id = r.metadata.payload_id.clone().unwrap();
+        let ack = retrieve(
+            &http,
+            &gw,
+            &a,
+            Operation::BatchSubmitAckRetrieval,
+            ACK_REQUEST,
+            &payload_id,
+            b"",
+        )
+        .await;
+        assert!(ack.is_success(), "{wire:?}: {ack:?}");
+        assert_eq!(
+            ack.metadata.payload_type.as_deref(),
+            Some("X12_999_Response_005010X231A1")
+        );
+        let x12 = text(&ack.payload);
+        assert!(x12.starts_with("ISA*"), "{x12}");
+        assert!(
+            x12.contains("*T*"),
+            "a test file's 999 is a test interchange: {x12}"
+        );
+        assert!(x12.contains("ST*999*"), "{x12}");
+        assert!(x12.contains("AK9*A*1*1*1"), "accepted: {x12}");
+        first.get_or_insert((tracking, payload_id, ack.payload.clone()));
+    }
+    let (tracking, _, first_ack) = first.unwrap();
+
+    // The same 999 by tracking number (a fresh PayloadID, the tracking number as payload).
+    let by_tracking = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchSubmitAckRetrieval,
+        ACK_REQUEST,
+        &uuid::Uuid::new_v4().to_string(),
+        tracking.as_bytes(),
+    )
+    .await;
+    assert_eq!(by_tracking.payload, first_ack);
+
+    // Certified by the accepted test file: production 837s are now taken.
+    let r = request(
+        &a,
+        Operation::BatchSubmit,
+        CLAIMS,
+        production(&claims).into_bytes(),
+    );
+    let receipt = exchange(&http, &gw, Wire::Mtom, &r).await;
+    assert!(receipt.is_success(), "{receipt:?}");
+    let prod_ack = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchSubmitAckRetrieval,
+        ACK_REQUEST,
+        r.metadata.payload_id.as_deref().unwrap(),
+        b"",
+    )
+    .await;
+    assert!(text(&prod_ack.payload).contains("*P*"), "{prod_ack:?}");
+
+    // A broken file: a negative 999 naming the problem.
+    let broken = claims.replacen("CLM*", "CLM**", 1);
+    let r = request(&a, Operation::BatchSubmit, CLAIMS, broken.into_bytes());
+    assert!(exchange(&http, &gw, Wire::Mime, &r).await.is_success());
+    let bad = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchSubmitAckRetrieval,
+        ACK_REQUEST,
+        r.metadata.payload_id.as_deref().unwrap(),
+        b"",
+    )
+    .await;
+    let x12 = text(&bad.payload);
+    assert!(x12.contains("IK5*R") && x12.contains("AK9*R"), "{x12}");
+
+    // A batch 270: its 271 results file.
+    let inquiry = common::fixture("270_jane_doe.x12");
+    let r = request(
+        &a,
+        Operation::BatchSubmit,
+        "X12_270_Request_005010X279A1",
+        inquiry.into_bytes(),
+    );
+    assert!(exchange(&http, &gw, Wire::Soap, &r).await.is_success());
+    let inquiry_id = r.metadata.payload_id.clone().unwrap();
+    let results = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchResultsRetrieval,
+        RESULTS_271_REQUEST,
+        &inquiry_id,
+        b"",
+    )
+    .await;
+    assert!(results.is_success(), "{results:?}");
+    let x12 = text(&results.payload);
+    assert!(x12.contains("ST*271*") && x12.contains("EB*1*"), "{x12}");
+    // A claims file has no results, and says so.
+    let none = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchResultsRetrieval,
+        RESULTS_271_REQUEST,
+        &tracking,
+        b"",
+    )
+    .await;
+    assert_eq!(
+        none.error_code.as_deref(),
+        Some("PayloadIDIllegal"),
+        "{none:?}"
+    );
+
+    // A file the plan published for this partner.
+    let blob = store.put_blob_bytes(b"ISA*00*remittance~").await.unwrap();
+    let published = store
+        .publish_file(
+            ORGANIZATION,
+            SENDER,
+            "835",
+            "X12_835_Response_005010X221A1",
+            "WEB",
+            &blob,
+        )
+        .await
+        .unwrap();
+    assert!(
+        published.file_name.starts_with("110048577A835.WEB."),
+        "{published:?}"
+    );
+
+    // The file list: the acknowledgements, the results, the published 835.
+    let mut r = request(&a, Operation::GenericBatchRetrieval, "FILELIST", Vec::new());
+    r.metadata.payload_id = Some("FILELIST".into());
+    let list = exchange(&http, &gw, Wire::Mime, &r).await;
+    assert!(list.is_success(), "{list:?}");
+    let xml = text(&list.payload);
+    assert_eq!(
+        xml.matches("<File>").count(),
+        8,
+        "6 acks (the 270's too), 1 results, 1 835: {xml}"
+    );
+    assert!(xml.contains(&published.payload_id), "{xml}");
+    assert!(
+        xml.contains("<TransactionType>271</TransactionType>"),
+        "{xml}"
+    );
+
+    // Pickup by PayloadID on MTOM sets the date last downloaded; then a confirmation.
+    let mut r = request(
+        &a,
+        Operation::GenericBatchRetrieval,
+        "X12_835_Response_005010X221A1",
+        Vec::new(),
+    );
+    r.metadata.payload_id = Some(published.payload_id.clone());
+    let picked = exchange(&http, &gw, Wire::Mtom, &r).await;
+    assert_eq!(picked.payload, b"ISA*00*remittance~");
+    let after = store
+        .file_by_payload_id(ORGANIZATION, &published.payload_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.last_downloaded_at.is_some());
+    let mut r = request(
+        &a,
+        Operation::GenericBatchReceiptConfirmation,
+        "X12_835_Response_005010X221A1",
+        Vec::new(),
+    );
+    r.metadata.payload_id = Some(published.payload_id.clone());
+    assert!(exchange(&http, &gw, Wire::Soap, &r).await.is_success());
+    let confirmed = store
+        .file_by_payload_id(ORGANIZATION, &published.payload_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(confirmed.confirmed_at.is_some());
+
+    // Another partner sees none of it, whatever it names.
+    let hash = HashedPassword::new("other password").unwrap();
+    store
+        .add_organization("Other Clinic", "olga", &hash)
+        .await
+        .unwrap();
+    store.add_sender_id("olga", "2200000000").await.unwrap();
+    let olga = Partner {
+        user: ("olga".into(), "other password".into()),
+        sender: "2200000000".into(),
+    };
+    for (op, payload_type, id, payload) in [
+        (
+            Operation::BatchSubmitAckRetrieval,
+            ACK_REQUEST,
+            uuid::Uuid::new_v4().to_string(),
+            tracking.clone(),
+        ),
+        (
+            Operation::BatchResultsRetrieval,
+            RESULTS_271_REQUEST,
+            inquiry_id.clone(),
+            String::new(),
+        ),
+        (
+            Operation::GenericBatchRetrieval,
+            "X12_835_Response_005010X221A1",
+            published.payload_id.clone(),
+            String::new(),
+        ),
+        (
+            Operation::GenericBatchReceiptConfirmation,
+            "X12_835_Response_005010X221A1",
+            published.payload_id.clone(),
+            String::new(),
+        ),
+    ] {
+        let mut r = request(&olga, op, payload_type, payload.into_bytes());
+        r.metadata.payload_id = Some(id);
+        let reply = exchange(&http, &gw, Wire::Soap, &r).await;
+        assert_eq!(
+            reply.error_code.as_deref(),
+            Some("PayloadIDIllegal"),
+            "{op}: {reply:?}"
+        );
+        assert!(reply.payload.is_empty());
+    }
+    let mut r = request(
+        &olga,
+        Operation::GenericBatchRetrieval,
+        "FILELIST",
+        Vec::new(),
+    );
+    r.metadata.payload_id = Some("FILELIST".into());
+    let list = exchange(&http, &gw, Wire::Soap, &r).await;
+    assert_eq!(text(&list.payload).matches("<File>").count(), 0);
+
+    // Negative acknowledgements only: a clean file gets none, a broken one gets its 999.
+    let settings = PartnerSettings {
+        ack_policy: "negative_only".into(),
+        require_certification: true,
+    };
+    assert!(
+        store
+            .set_partner_settings(ORGANIZATION, &settings)
+            .await
+            .unwrap()
+    );
+    let r = request(
+        &a,
+        Operation::BatchSubmit,
+        CLAIMS,
+        claims.clone().into_bytes(),
+    );
+    assert!(exchange(&http, &gw, Wire::Soap, &r).await.is_success());
+    let quiet = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchSubmitAckRetrieval,
+        ACK_REQUEST,
+        r.metadata.payload_id.as_deref().unwrap(),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        quiet.error_code.as_deref(),
+        Some("PayloadIDIllegal"),
+        "{quiet:?}"
+    );
+    assert!(
+        quiet
+            .error_message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("negative acknowledgements only"),
+        "{quiet:?}"
+    );
+
+    gw.running.shutdown().await;
+    // Every state change is on record: queued → processing → done, once each.
+    let events = store.submission_events(&tracking).await.unwrap();
+    let statuses: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(statuses, ["processing", "done"], "{events:?}");
+    let certified = store.certifications(ORGANIZATION).await.unwrap();
+    assert_eq!(certified.len(), 2, "837P and 270: {certified:?}");
+});
