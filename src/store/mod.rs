@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod blobs;
 mod error;
+pub mod intake;
 pub mod partners;
 pub mod plan;
 pub mod submissions;
@@ -201,6 +202,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "blobs",
         include_str!("../../migrations/sqlite/0006_blobs.sql"),
     ),
+    (
+        8,
+        "intake",
+        include_str!("../../migrations/sqlite/0008_intake.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -232,6 +238,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         6,
         "blobs",
         include_str!("../../migrations/postgres/0006_blobs.sql"),
+    ),
+    (
+        8,
+        "intake",
+        include_str!("../../migrations/postgres/0008_intake.sql"),
     ),
 ];
 
