@@ -278,6 +278,28 @@ mod tests {
         }
     }
 
+    /// Every prefix of the fixtures (a payload cut anywhere) and byte-flipped copies: the
+    /// extractors never panic, and never report more items than the whole file holds.
+    #[test]
+    fn cut_and_damaged_payloads() {
+        let files: [&[u8]; 3] = [
+            include_bytes!("../../../fixtures/x12/837P_two_claims.x12"),
+            include_bytes!("../../../fixtures/x12/837I_three_claims.x12"),
+            include_bytes!("../../../fixtures/x12/834_enrollment_changes.x12"),
+        ];
+        for f in files {
+            let (claims, members) = (claims_in(f).len(), enrollment_in(f).unwrap().len());
+            for n in 0..f.len() {
+                assert!(claims_in(&f[..n]).len() <= claims);
+                assert!(enrollment_in(&f[..n]).unwrap().len() <= members);
+                let mut damaged = f.to_vec();
+                damaged[n] = [b'*', b'~', b':', b'^', b'-', b'.'][n % 6];
+                claims_in(&damaged);
+                enrollment_in(&damaged).unwrap();
+            }
+        }
+    }
+
     #[test]
     fn ranges() {
         assert!(date_range(b"RD8", b"20260102-20260101").is_none());
