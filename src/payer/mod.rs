@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod claim_status;
 pub mod eligibility;
+pub mod intake;
 pub mod load;
 pub mod model;
 pub mod respond;

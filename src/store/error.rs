@@ -52,6 +52,14 @@ impl StoreError {
         }
     }
 
+    /// The caller broke a precondition of a store method (a fault in this program).
+    pub(crate) fn misuse(what: String) -> Self {
+        Self {
+            kind: Kind::Query,
+            source: what.into(),
+        }
+    }
+
     /// The database could not be reached or did not answer in time: retry later.
     pub fn is_retryable(&self) -> bool {
         self.kind == Kind::Unavailable

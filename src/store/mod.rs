@@ -9,6 +9,7 @@ pub mod audit;
 pub mod blobs;
 mod error;
 pub mod files;
+pub mod intake;
 pub mod partners;
 pub mod pipeline;
 pub mod plan;
@@ -208,6 +209,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "batch pipeline",
         include_str!("../../migrations/sqlite/0007_batch_pipeline.sql"),
     ),
+    (
+        8,
+        "intake",
+        include_str!("../../migrations/sqlite/0008_intake.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
@@ -244,6 +250,11 @@ const POSTGRES_MIGRATIONS: MigrationList = &[
         7,
         "batch pipeline",
         include_str!("../../migrations/postgres/0007_batch_pipeline.sql"),
+    ),
+    (
+        8,
+        "intake",
+        include_str!("../../migrations/postgres/0008_intake.sql"),
     ),
 ];
 

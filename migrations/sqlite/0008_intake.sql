@@ -1,0 +1,13 @@
+-- Batch intake (issue #5): which submissions' 834 enrollment changes were applied, so that
+-- applying one twice changes nothing (checked in the applying transaction).
+-- Keep in step with ../postgres/0008_intake.sql.
+CREATE TABLE enrollment_applications (
+    submission_tracking_number  TEXT PRIMARY KEY,
+    applied_at                  TEXT NOT NULL,     -- UTC timestamp (store::timestamp)
+    members_added               INTEGER NOT NULL DEFAULT 0,
+    members_changed             INTEGER NOT NULL DEFAULT 0,
+    members_terminated          INTEGER NOT NULL DEFAULT 0,
+    members_skipped             INTEGER NOT NULL DEFAULT 0
+);
+-- The 834 upserts coverage spans by (member, plan, start date).
+CREATE INDEX member_spans_plan ON member_spans (member, kind, plan_code, start_date);
