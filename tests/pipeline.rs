@@ -495,3 +495,148 @@ on_both_backends_with_url!(batches_end_to_end, |url: String, store: Store| async
     let certified = store.certifications(ORGANIZATION).await.unwrap();
     assert_eq!(certified.len(), 2, "837P and 270: {certified:?}");
 });
+
+/// A real-time request (270 or 276) and its answer's X12.
+async fn real_time(
+    http: &reqwest::Client,
+    gw: &Gateway,
+    payload_type: &str,
+    x12: String,
+) -> String {
+    let r = request(
+        &alice(),
+        Operation::RealTime,
+        payload_type,
+        x12.into_bytes(),
+    );
+    let reply = exchange(http, gw, Wire::Soap, &r).await;
+    assert!(reply.is_success(), "{reply:?}");
+    text(&reply.payload)
+}
+
+/// Submits a batch and waits for its acknowledgement.
+async fn submit_and_wait(
+    http: &reqwest::Client,
+    gw: &Gateway,
+    payload_type: &str,
+    x12: String,
+) -> (String, String) {
+    let a = alice();
+    let r = request(&a, Operation::BatchSubmit, payload_type, x12.into_bytes());
+    let receipt = exchange(http, gw, Wire::Mtom, &r).await;
+    assert!(receipt.is_success(), "{receipt:?}");
+    let ack = retrieve(
+        http,
+        gw,
+        &a,
+        Operation::BatchSubmitAckRetrieval,
+        ACK_REQUEST,
+        r.metadata.payload_id.as_deref().unwrap(),
+        b"",
+    )
+    .await;
+    assert!(ack.is_success(), "{ack:?}");
+    (tracking_number(&receipt), text(&ack.payload))
+}
+
+on_both_backends_with_url!(
+    claims_and_enrollment_take_effect,
+    |url: String, store: Store| async move {
+        let gw = start_with(
+            &url,
+            &store,
+            Options {
+                workers: 1,
+                worker: WorkerConfig {
+                    poll: Duration::from_millis(100),
+                    ..WorkerConfig::default()
+                },
+                ..Options::default()
+            },
+        )
+        .await;
+        let settings = PartnerSettings {
+            ack_policy: "always".into(),
+            require_certification: false,
+        };
+        assert!(
+            store
+                .set_partner_settings(ORGANIZATION, &settings)
+                .await
+                .unwrap()
+        );
+        let http = http(&gw);
+        let nora_270 = common::fixture("270_jane_doe.x12")
+            .replace(
+                "DOE*JANE****MI*100000000001",
+                "NEWMAN*NORA****MI*300000000001",
+            )
+            .replace("DMG*D8*19850312*F~", "")
+            .replace("SE*13*", "SE*12*")
+            .replace("DTP*291*D8*20260610", "DTP*291*D8*20260615");
+        let before = store.plan_counts().await.unwrap();
+
+        // In test mode an 834 and an 837 are acknowledged but change nothing.
+        let enrollment = common::fixture("834_enrollment_changes.x12");
+        let (_, ack) = submit_and_wait(
+            &http,
+            &gw,
+            "X12_834_Request_005010X220A1",
+            enrollment.clone(),
+        )
+        .await;
+        assert!(ack.contains("AK9*A"), "{ack}");
+        let claims = common::fixture("837P_two_claims.x12");
+        submit_and_wait(&http, &gw, CLAIMS, claims.clone()).await;
+        assert_eq!(
+            store.plan_counts().await.unwrap(),
+            before,
+            "test files leave plan data alone"
+        );
+        let answer = real_time(&http, &gw, "X12_270_Request_005010X279A1", nora_270.clone()).await;
+        assert!(
+            answer.contains("AAA*"),
+            "Nora is not a member yet: {answer}"
+        );
+
+        // In production the 834 adds Nora (a 270 now finds her covered) and the 837's claims
+        // are stored as received (a 276 by payer claim number finds them: A2:20).
+        submit_and_wait(
+            &http,
+            &gw,
+            "X12_834_Request_005010X220A1",
+            enrollment.replacen("*0*T*:~", "*0*P*:~", 1),
+        )
+        .await;
+        // Real-time answers may lag plan changes by the eligibility cache's bound.
+        tokio::time::sleep(hts_gateway::payer::cache::DEFAULT_MAX_STALENESS * 2).await;
+        let answer = real_time(&http, &gw, "X12_270_Request_005010X279A1", nora_270).await;
+        assert!(answer.contains("EB*1*"), "Nora is covered: {answer}");
+        let (tracking, _) = submit_and_wait(&http, &gw, CLAIMS, production(&claims)).await;
+        let after = store.plan_counts().await.unwrap();
+        assert_eq!(after.claims, before.claims + 2, "{after:?}");
+        // The same file processed again (a crash before completion) stores nothing twice.
+        let again = store
+            .insert_received_claims(
+                &hts_gateway::payer::intake::claims_in(production(&claims).as_bytes()),
+                &tracking,
+                time::OffsetDateTime::now_utc().date(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, 0);
+        let pccn = hts_gateway::payer::intake::payer_claim_number(&tracking, 1);
+        // Asked as the 837 named it: the patient, the claim's number, its service date.
+        let status_276 = common::fixture("276_paid_claim.x12")
+            .replace("PCN0000003", &pccn)
+            .replace("DOE*JANE****MI*100000000001", "SAMPLE*JANE****MI*100200300")
+            .replace("DMG*D8*19850312*F", "DMG*D8*19800214*F")
+            .replace("RD8*20260410-20260412", "RD8*20261101-20261101");
+        let answer = real_time(&http, &gw, "X12_276_Request_005010X212", status_276).await;
+        assert!(
+            answer.contains("STC*A2:20"),
+            "received, not yet adjudicated: {answer}"
+        );
+        gw.running.shutdown().await;
+    }
+);

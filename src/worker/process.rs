@@ -79,6 +79,19 @@ pub async fn process(
         }
     }
 
+    // Test files are processed exactly like production but never change plan data.
+    if !c.test_mode && accepted_sets > 0 {
+        if c.transaction_type.starts_with("837") {
+            let stored = store_claims(store, c, report.clone()).await?;
+            detail.push_str(&format!("; {stored} claims stored as received"));
+        } else if c.transaction_type == "834" {
+            detail.push_str(&format!(
+                "; {}",
+                apply_enrollment(store, c, report.clone()).await?
+            ));
+        }
+    }
+
     let certifies = (c.test_mode && outcome == "accepted" && !c.transaction_type.is_empty())
         .then(|| c.transaction_type.clone());
     Ok(Completion {
@@ -212,6 +225,107 @@ async fn results(
         bytes: blob.bytes,
         sha1: blob.sha1,
     }))
+}
+
+/// Claims per insert: one transaction each, so a 500k-claim file never holds the database long.
+const CLAIMS_PER_INSERT: usize = 500;
+
+/// The claims of the accepted sets of an 837, streamed from the store and inserted in batches.
+/// Re-running it (after a crash) inserts nothing twice: payer claim numbers are derived from
+/// the tracking number and the claim's place in the file.
+async fn store_claims(store: &Store, c: &Claimed, report: Report) -> Result<u64, ProcessError> {
+    let reader = BlobReader::new(store.clone(), c.payload_blob);
+    let (store, tracking) = (store.clone(), c.tracking_number.clone());
+    let received = c.received_at.date();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || -> Result<u64, ProcessError> {
+        let mut extractor = crate::payer::intake::ClaimExtractor::new();
+        let mut batch = Vec::with_capacity(CLAIMS_PER_INSERT);
+        let mut inserted = 0u64;
+        let mut failed: Option<StoreError> = None;
+        let mut flush = |batch: &mut Vec<_>, failed: &mut Option<StoreError>| {
+            if batch.is_empty() || failed.is_some() {
+                return;
+            }
+            match runtime.block_on(store.insert_received_claims(batch, &tracking, received)) {
+                Ok(n) => inserted += n,
+                Err(e) => *failed = Some(e),
+            }
+            batch.clear();
+        };
+        crate::x12::reader::for_each_lexeme(reader, |lexeme, _| {
+            if let Some(claim) = extractor.push(&lexeme)
+                && claim.set.accepted_in(&report)
+            {
+                batch.push(claim);
+                if batch.len() == CLAIMS_PER_INSERT {
+                    flush(&mut batch, &mut failed);
+                }
+            }
+        })?;
+        if let Some(claim) = extractor.finish()
+            && claim.set.accepted_in(&report)
+        {
+            batch.push(claim);
+        }
+        flush(&mut batch, &mut failed);
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(inserted),
+        }
+    })
+    .await
+    .map_err(|e| ProcessError::Internal(format!("claims task: {e}")))?
+}
+
+/// The member changes of the accepted sets of an 834, applied in one transaction (once per
+/// submission, whoever runs it).
+async fn apply_enrollment(
+    store: &Store,
+    c: &Claimed,
+    report: Report,
+) -> Result<String, ProcessError> {
+    let reader = BlobReader::new(store.clone(), c.payload_blob);
+    let changes = tokio::task::spawn_blocking(move || -> Result<_, ProcessError> {
+        let mut extractor = crate::payer::intake::EnrollmentExtractor::new();
+        let mut refused = None;
+        crate::x12::reader::for_each_lexeme(reader, |lexeme, _| {
+            if refused.is_none()
+                && let Err(e) = extractor.push(&lexeme)
+            {
+                refused = Some(e);
+            }
+        })?;
+        if let Some(e) = refused {
+            return Err(ProcessError::Internal(e.to_string()));
+        }
+        let all = extractor
+            .finish()
+            .map_err(|e| ProcessError::Internal(e.to_string()))?;
+        Ok(all
+            .into_iter()
+            .filter(|m| m.set.accepted_in(&report))
+            .collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e| ProcessError::Internal(format!("enrollment task: {e}")))??;
+    let outcome = store.apply_enrollment(&c.tracking_number, &changes).await?;
+    Ok(if outcome.already_applied {
+        "enrollment applied before: nothing changed".to_string()
+    } else {
+        format!(
+            "enrollment: {} added, {} changed, {} terminated, {} skipped{}",
+            outcome.members_added,
+            outcome.members_changed,
+            outcome.members_terminated,
+            outcome.members_skipped,
+            outcome
+                .skipped
+                .iter()
+                .map(|s| format!(" [{s:?}]"))
+                .collect::<String>()
+        )
+    })
 }
 
 /// A blob as a blocking [`Read`], fetching one chunk at a time from the store: for the X12
