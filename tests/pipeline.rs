@@ -282,6 +282,45 @@ on_both_backends_with_url!(batches_end_to_end, |url: String, store: Store| async
     let x12 = text(&bad.payload);
     assert!(x12.contains("IK5*R") && x12.contains("AK9*R"), "{x12}");
 
+    // A file that is not X12 (a provider directory): stored and tracked, nothing to
+    // acknowledge, and the answer says why.
+    let r = request(
+        &a,
+        Operation::GenericBatchSubmission,
+        "PROVIDER_DIRECTORY",
+        b"npi,name\n1234567893,Riverside\n".to_vec(),
+    );
+    let receipt = exchange(&http, &gw, Wire::Mime, &r).await;
+    assert!(receipt.is_success(), "{receipt:?}");
+    let directory = retrieve(
+        &http,
+        &gw,
+        &a,
+        Operation::BatchSubmitAckRetrieval,
+        ACK_REQUEST,
+        r.metadata.payload_id.as_deref().unwrap(),
+        b"",
+    )
+    .await;
+    assert!(
+        directory
+            .error_message
+            .as_deref()
+            .unwrap_or("")
+            .contains("not X12"),
+        "{directory:?}"
+    );
+    let events = store
+        .submission_events(&tracking_number(&receipt))
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.0 == "done" && e.2.starts_with("stored")),
+        "{events:?}"
+    );
+
     // A batch 270: its 271 results file.
     let inquiry = common::fixture("270_jane_doe.x12");
     let r = request(
@@ -355,6 +394,43 @@ on_both_backends_with_url!(batches_end_to_end, |url: String, store: Store| async
     assert!(
         xml.contains("<TransactionType>271</TransactionType>"),
         "{xml}"
+    );
+
+    // A search: by transaction type and date; by tracking number; a typo is refused.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for (criteria, expect) in [
+        (format!("TransactionType=271&From={today}&To={today}"), 1),
+        (format!("TrackingNumber={tracking}"), 1),
+        ("ProviderID=110048577A\nTransactionType=999".to_string(), 6),
+        ("From=2001-01-01&To=2001-12-31".to_string(), 0),
+    ] {
+        let mut r = request(
+            &a,
+            Operation::GenericBatchRetrieval,
+            "FILELIST",
+            criteria.clone().into_bytes(),
+        );
+        r.metadata.payload_id = Some("FILELIST".into());
+        let list = exchange(&http, &gw, Wire::Soap, &r).await;
+        assert!(list.is_success(), "{criteria}: {list:?}");
+        assert_eq!(
+            text(&list.payload).matches("<File>").count(),
+            expect,
+            "{criteria}"
+        );
+    }
+    let mut r = request(
+        &a,
+        Operation::GenericBatchRetrieval,
+        "FILELIST",
+        b"Provider=1".to_vec(),
+    );
+    r.metadata.payload_id = Some("FILELIST".into());
+    let typo = exchange(&http, &gw, Wire::Mime, &r).await;
+    assert_eq!(
+        typo.error_code.as_deref(),
+        Some("PayloadIllegal"),
+        "{typo:?}"
     );
 
     // Pickup by PayloadID on MTOM sets the date last downloaded; then a confirmation.

@@ -97,11 +97,12 @@ pub async fn answer(
                 || payload_type.eq_ignore_ascii_case(FILELIST)
             {
                 let filter = (!payload_type.eq_ignore_ascii_case(FILELIST)).then_some(payload_type);
-                let files = state
-                    .store
-                    .files(org, &FileQuery::default())
-                    .await
-                    .map_err(store)?;
+                let criteria = env
+                    .payload_bytes()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                let query = file_query(&criteria)?;
+                let files = state.store.files(org, &query).await.map_err(store)?;
                 let list = file_list(
                     files
                         .iter()
@@ -141,6 +142,55 @@ pub async fn answer(
         }
         other => Err(Failure::new(Kind::UnknownOperation, other.name())),
     }
+}
+
+/// Search criteria a FILELIST request may carry in its Payload, as `Name=value` pairs separated
+/// by `&`, `;` or line breaks: `ProviderID`, `TrackingNumber`, `TransactionType`, `From` and
+/// `To` (dates, `YYYY-MM-DD`, inclusive). Names match case-insensitively; an unknown name is
+/// refused so that a typo does not silently list everything.
+fn file_query(text: &str) -> Result<FileQuery, Failure> {
+    let mut q = FileQuery::default();
+    for pair in text
+        .split(['&', ';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (name, value) = pair.split_once('=').ok_or_else(|| {
+            Failure::new(
+                Kind::PayloadIllegal,
+                format!("FILELIST criterion {pair:?} is not Name=value"),
+            )
+        })?;
+        let value = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        let is_date = |v: &Option<String>| {
+            v.as_deref().is_none_or(|d| {
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .is_ok()
+            })
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "providerid" => q.provider_id = value,
+            "trackingnumber" => q.tracking_number = value,
+            "transactiontype" => q.transaction_type = value,
+            "from" if is_date(&value) => q.from = value,
+            "to" if is_date(&value) => q.to = value,
+            "from" | "to" => {
+                return Err(Failure::new(
+                    Kind::PayloadIllegal,
+                    format!("{pair:?}: dates are YYYY-MM-DD"),
+                ));
+            }
+            other => {
+                return Err(Failure::new(
+                    Kind::PayloadIllegal,
+                    format!(
+                        "unknown FILELIST criterion {other:?}; use ProviderID, TrackingNumber, TransactionType, From, To"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(q)
 }
 
 /// A file's content as the answer, recording the pickup.
