@@ -273,3 +273,88 @@ async fn batch_fixture_matches_its_x12_file() {
     assert_eq!(m.sender_id.as_deref(), Some(SENDER));
     assert_eq!(m.receiver_id.as_deref(), Some("DEMOPLAN"));
 }
+
+on_both_backends_with_url!(
+    client_retrieves_what_the_gateway_holds,
+    |url: String, store: Store| async move {
+        let gw = common::gateway::start_with(
+            &url,
+            &store,
+            common::gateway::Options {
+                workers: 1,
+                ..Default::default()
+            },
+        )
+        .await;
+        let claims = x12("837P_two_claims.x12");
+        let out = run(client(&gw, "batch", ALICE.1, &[claims.to_str().unwrap()])).await;
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        let tracking = String::from_utf8_lossy(&out.stdout).trim().to_string();
+
+        // The 999 by tracking number: NotReady (exit 1) until the worker has written it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let ack = loop {
+            let out = run(client(
+                &gw,
+                "retrieve",
+                ALICE.1,
+                &["ack", "--id", &tracking],
+            ))
+            .await;
+            if out.status.code() == Some(0) {
+                break out;
+            }
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("NotReady"),
+                "{}",
+                transcript(&out)
+            );
+            assert!(std::time::Instant::now() < deadline, "{}", transcript(&out));
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        let stdout = String::from_utf8_lossy(&ack.stdout);
+        assert!(
+            stdout.contains("ST*999*") && stdout.contains("AK9*A"),
+            "{}",
+            transcript(&ack)
+        );
+
+        // The file list on MIME, then that file by its PayloadID, then a confirmation.
+        let out = run(client(
+            &gw,
+            "retrieve",
+            ALICE.1,
+            &[
+                "files",
+                "--wire",
+                "mime",
+                "--criteria",
+                "TransactionType=999",
+            ],
+        ))
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        let list = String::from_utf8_lossy(&out.stdout).to_string();
+        let id = list
+            .split("<PayloadID>")
+            .nth(1)
+            .and_then(|s| s.split("</PayloadID>").next())
+            .unwrap_or_else(|| panic!("{list}"))
+            .to_string();
+        let out = run(client(&gw, "retrieve", ALICE.1, &["file", "--id", &id])).await;
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert_eq!(out.stdout, ack.stdout, "the same 999");
+        let out = run(client(&gw, "retrieve", ALICE.1, &["confirm", "--id", &id])).await;
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        // Something that is not there: answered, refused.
+        let out = run(client(
+            &gw,
+            "retrieve",
+            ALICE.1,
+            &["ack", "--id", "2611220000000999"],
+        ))
+        .await;
+        assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+        gw.running.shutdown().await;
+    }
+);

@@ -81,9 +81,9 @@ fn seeds() -> Vec<Vec<u8>> {
         "837I_three_claims.x12",
         "834_enrollment_changes.x12",
     ]
-        .iter()
-        .map(|f| common::fixture(f).into_bytes())
-        .collect()
+    .iter()
+    .map(|f| common::fixture(f).into_bytes())
+    .collect()
 }
 
 proptest! {

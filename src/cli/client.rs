@@ -38,13 +38,50 @@ pub enum ClientCommand {
     ///
     /// Exit status: 0 ErrorCode Success, 1 a CORE error or SOAP fault, 2 no answer
     /// (connection, TLS, timeout, unreadable file).
-    Realtime(ClientArgs),
+    Realtime {
+        /// The X12 file to send.
+        file: PathBuf,
+        #[command(flatten)]
+        args: ClientArgs,
+    },
     /// Submit an X12 batch file (BatchSubmitTransaction; MTOM by default) and print the
     /// receipt.
     ///
     /// Exit status: 0 ErrorCode Success, 1 a CORE error or SOAP fault, 2 no answer
     /// (connection, TLS, timeout, unreadable file).
-    Batch(ClientArgs),
+    Batch {
+        /// The file to send.
+        file: PathBuf,
+        #[command(flatten)]
+        args: ClientArgs,
+    },
+    /// Retrieve what the gateway holds for you: a submission's 999/TA1 (`ack`), batch results
+    /// (`results`), the file list (`files`), one file (`file`), or confirm a pickup
+    /// (`confirm`). The payload goes to standard output, the envelope to standard error.
+    ///
+    /// Exit status: 0 ErrorCode Success, 1 a CORE error (NotReady: ask again later) or SOAP
+    /// fault, 2 no answer.
+    Retrieve {
+        what: RetrieveKind,
+        /// The submission's PayloadID or tracking number (ack, results), or the file's
+        /// PayloadID (file, confirm).
+        #[arg(long, required_if_eq_any([("what", "ack"), ("what", "results"), ("what", "file"), ("what", "confirm")]))]
+        id: Option<String>,
+        /// For `files`: search criteria, e.g. `TransactionType=999&From=2026-11-01`.
+        #[arg(long)]
+        criteria: Option<String>,
+        #[command(flatten)]
+        args: ClientArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RetrieveKind {
+    Ack,
+    Results,
+    Files,
+    File,
+    Confirm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,8 +96,6 @@ pub enum WireArg {
 
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    /// The X12 file to send.
-    file: PathBuf,
     /// The gateway's CORE endpoint.
     #[arg(
         long,
@@ -74,7 +109,7 @@ pub struct ClientArgs {
     /// Password for --user.
     #[arg(long, env = "HTS_CLIENT_PASSWORD", hide_env_values = true)]
     password: Option<String>,
-    /// SenderID of the envelope; default: the file's ISA06.
+    /// SenderID of the envelope; default: the file's ISA06 (required for retrieve).
     #[arg(long)]
     sender: Option<String>,
     /// ReceiverID of the envelope.
@@ -115,11 +150,17 @@ enum Mode {
 }
 
 pub fn run(cmd: ClientCommand) -> ExitCode {
-    let (mode, args) = match cmd {
-        ClientCommand::Realtime(a) => (Mode::RealTime, a),
-        ClientCommand::Batch(a) => (Mode::Batch, a),
+    let (prepared, args) = match cmd {
+        ClientCommand::Realtime { file, args } => (prepare(Mode::RealTime, &file, &args), args),
+        ClientCommand::Batch { file, args } => (prepare(Mode::Batch, &file, &args), args),
+        ClientCommand::Retrieve {
+            what,
+            id,
+            criteria,
+            args,
+        } => (prepare_retrieval(what, id, criteria, &args), args),
     };
-    match prepare(mode, &args) {
+    match prepared {
         Err(message) => {
             eprintln!("hts-gateway client: {message}");
             ExitCode::from(NO_ANSWER)
@@ -131,15 +172,67 @@ pub fn run(cmd: ClientCommand) -> ExitCode {
     }
 }
 
+/// A retrieval request: the operation and PayloadType for what is asked, the submission or
+/// file named by PayloadID (a UUID) or, for a tracking number, in the Payload.
+fn prepare_retrieval(
+    what: RetrieveKind,
+    id: Option<String>,
+    criteria: Option<String>,
+    args: &ClientArgs,
+) -> Result<Prepared, String> {
+    let (operation, default_type) = match what {
+        RetrieveKind::Ack => (
+            Operation::BatchSubmitAckRetrieval,
+            "X12_999_RetrievalRequest_005010X231A1",
+        ),
+        RetrieveKind::Results => (
+            Operation::BatchResultsRetrieval,
+            "X12_005010_Request_Batch_Results_271",
+        ),
+        RetrieveKind::Files => (Operation::GenericBatchRetrieval, "FILELIST"),
+        RetrieveKind::File => (Operation::GenericBatchRetrieval, "FILE"),
+        RetrieveKind::Confirm => (
+            Operation::GenericBatchReceiptConfirmation,
+            "X12_Response_ConfirmReceiptReceived",
+        ),
+    };
+    let sender = args
+        .sender
+        .clone()
+        .ok_or("retrieve needs --sender (your SenderID)")?;
+    let payload_type = args.payload_type.clone().unwrap_or(default_type.into());
+    let (payload_id, payload) = match (what, id) {
+        (RetrieveKind::Files, _) => ("FILELIST".to_string(), criteria.unwrap_or_default()),
+        (_, Some(id)) if uuid::Uuid::try_parse(&id).is_ok() => (id, String::new()),
+        // A tracking number: a fresh PayloadID, the tracking number as the payload.
+        (_, Some(id)) => (uuid::Uuid::new_v4().to_string(), id),
+        (_, None) => return Err("give --id".into()),
+    };
+    let mut req = Request::new(operation, payload_type, payload.into_bytes())
+        .sender(sender)
+        .receiver(args.receiver.clone())
+        .payload_id(payload_id);
+    match (&args.user, &args.password) {
+        (Some(u), Some(p)) => req = req.credentials(u.clone(), p.clone()),
+        (Some(_), None) => return Err("--user needs --password (or HTS_CLIENT_PASSWORD)".into()),
+        (None, Some(_)) => return Err("--password needs --user (or HTS_CLIENT_USER)".into()),
+        (None, None) => {}
+    }
+    Ok(encode(
+        &req,
+        args.wire.unwrap_or(WireArg::Soap),
+        Mode::Batch,
+    ))
+}
+
 /// The request ready to send.
 struct Prepared {
     content_type: String,
     body: Vec<u8>,
 }
 
-fn prepare(mode: Mode, args: &ClientArgs) -> Result<Prepared, String> {
-    let raw = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+fn prepare(mode: Mode, file: &Path, args: &ClientArgs) -> Result<Prepared, String> {
+    let raw = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let header = X12Header::read(&raw);
     let payload_type = match (&args.payload_type, infer_payload_type(mode, &header)) {
         (Some(t), _) => t.clone(),
@@ -147,7 +240,7 @@ fn prepare(mode: Mode, args: &ClientArgs) -> Result<Prepared, String> {
         (None, None) => {
             return Err(format!(
                 "cannot tell the PayloadType of {} (ST01 {:?}, GS08 {:?}): give --payload-type",
-                args.file.display(),
+                file.display(),
                 header.st01.as_deref().unwrap_or("-"),
                 header.gs08.as_deref().unwrap_or("-"),
             ));
@@ -181,6 +274,10 @@ fn prepare(mode: Mode, args: &ClientArgs) -> Result<Prepared, String> {
         Mode::RealTime => WireArg::Soap,
         Mode::Batch => WireArg::Mtom,
     });
+    Ok(encode(&req, wire, mode))
+}
+
+fn encode(req: &Request, wire: WireArg, mode: Mode) -> Prepared {
     let boundary = format!("Part-{}", uuid::Uuid::new_v4());
     let (content_type, body) = match wire {
         WireArg::Soap => {
@@ -189,14 +286,14 @@ fn prepare(mode: Mode, args: &ClientArgs) -> Result<Prepared, String> {
                 Mode::Batch => PayloadStyle::Base64,
             };
             (
-                soap_content_type(operation),
-                encode_soap_request(&req, style),
+                soap_content_type(req.operation),
+                encode_soap_request(req, style),
             )
         }
-        WireArg::Mtom => encode_mtom_request(&req, &boundary),
-        WireArg::Mime => encode_mime_request(&req, &boundary),
+        WireArg::Mtom => encode_mtom_request(req, &boundary),
+        WireArg::Mime => encode_mime_request(req, &boundary),
     };
-    Ok(Prepared { content_type, body })
+    Prepared { content_type, body }
 }
 
 /// The few header values the PayloadType and SenderID are inferred from.
