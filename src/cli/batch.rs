@@ -103,15 +103,9 @@ pub enum AckPolicy {
 
 pub fn worker(args: WorkerArgs) -> ExitCode {
     super::serve::init_logging();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::multi_thread_runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     rt.block_on(async move {
         let store = match Store::open(&args.db.database).await {

@@ -53,6 +53,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The multi-threaded runtime of the long-running commands (serve, worker).
+fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        })
+}
+
 /// Runs a command's async part on a small runtime of its own.
 fn block_on<F: std::future::Future<Output = ExitCode>>(f: F) -> ExitCode {
     match tokio::runtime::Builder::new_current_thread()

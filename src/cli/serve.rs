@@ -30,15 +30,9 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> ExitCode {
     init_logging();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::multi_thread_runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match rt.block_on(serve(args)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,7 +62,7 @@ pub async fn receive(
                     ),
                 ));
             }
-            Err(e) => return Err(store_failure(&e)),
+            Err(e) => return Err(super::store_failure(&e)),
         }
     }
     let new = NewSubmission {
@@ -89,10 +89,7 @@ pub async fn receive(
                 "this sender already used that PayloadID for a different payload",
             ));
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "storing a submission failed");
-            return Err(store_failure(&e));
-        }
+        Err(e) => return Err(super::store_failure(&e)),
     };
     // Local workers start at once (others find the row when they next look).
     state.queue_wake.notify_waiters();
@@ -112,15 +109,4 @@ pub async fn receive(
         error_code: "Success".into(),
         error_message: format!("Envelope was processed successfully. Tracking number {tracking}."),
     })
-}
-
-fn store_failure(e: &crate::store::StoreError) -> Failure {
-    Failure::new(
-        if e.is_retryable() {
-            Kind::Unavailable
-        } else {
-            Kind::Internal
-        },
-        "",
-    )
 }

@@ -166,6 +166,21 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     Ok(Running { addr, stop, task })
 }
 
+/// A storage failure as the client sees it: unavailable (retry later) when the database is
+/// down or busy, otherwise the gateway's own fault.
+pub(crate) fn store_failure(e: &crate::store::StoreError) -> crate::core::Failure {
+    use crate::core::Kind;
+    tracing::warn!(error = %e, "storage failed while serving a request");
+    crate::core::Failure::new(
+        if e.is_retryable() {
+            Kind::Unavailable
+        } else {
+            Kind::Internal
+        },
+        "",
+    )
+}
+
 /// Why the server could not start (the operator's to fix).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -268,13 +268,5 @@ pub fn file_list<'a>(files: impl Iterator<Item = &'a FileRow>) -> String {
 }
 
 fn store(e: StoreError) -> Failure {
-    tracing::warn!(error = %e, "retrieval failed");
-    Failure::new(
-        if e.is_retryable() {
-            Kind::Unavailable
-        } else {
-            Kind::Internal
-        },
-        "",
-    )
+    super::store_failure(&e)
 }
