@@ -250,15 +250,6 @@ fn envelope_cases() -> Vec<(Kind, String, Vec<u8>)> {
     cases
 }
 
-fn client(gw: &Gateway) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&gw.ca).unwrap()).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
 async fn send(http: &reqwest::Client, gw: &Gateway, ct: &str, body: Vec<u8>) -> (u16, String) {
     let r = http
         .post(&gw.core)
@@ -329,7 +320,7 @@ on_both_backends_with_url!(
             .add_user(common::gateway::ORGANIZATION, "carol", &hash)
             .await
             .unwrap();
-        let http = client(&gw);
+        let http = gw.https();
 
         for (kind, ct, body) in envelope_cases() {
             let (status, text) = send(&http, &gw, &ct, body).await;
@@ -427,7 +418,7 @@ on_both_backends_with_url!(
         // Past the eligibility cache's staleness bound the answer must ask the database (is
         // the plan data still current?), so it cannot be ready at once.
         tokio::time::sleep(hts_gateway::payer::cache::DEFAULT_MAX_STALENESS * 2).await;
-        let (status, text) = send(&client(&gw), &gw, SOAP12, soap(&realtime()).into_bytes()).await;
+        let (status, text) = send(&gw.https(), &gw, SOAP12, soap(&realtime()).into_bytes()).await;
         assert_row(Kind::DeadlineExceeded, status, &text);
         gw.running.shutdown().await;
     }

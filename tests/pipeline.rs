@@ -50,15 +50,6 @@ fn request(who: &Partner, op: Operation, payload_type: &str, payload: Vec<u8>) -
     r
 }
 
-fn http(gw: &Gateway) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&gw.ca).unwrap()).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
 /// Sends a request on a wire and reads the CORE answer (a fault fails the test).
 async fn exchange(http: &reqwest::Client, gw: &Gateway, wire: Wire, r: &Request) -> CoreReply {
     let (ct, body) = match wire {
@@ -173,7 +164,7 @@ on_both_backends_with_url!(batches_end_to_end, |url: String, store: Store| async
         },
     )
     .await;
-    let http = http(&gw);
+    let http = gw.https();
     let a = alice();
     let claims = common::fixture("837P_two_claims.x12");
 
@@ -641,7 +632,7 @@ on_both_backends_with_url!(
                 .await
                 .unwrap()
         );
-        let http = http(&gw);
+        let http = gw.https();
         let nora_270 = common::fixture("270_jane_doe.x12")
             .replace(
                 "DOE*JANE****MI*100000000001",

@@ -56,15 +56,6 @@ fn batch_request(payload: Vec<u8>) -> Request {
     r
 }
 
-fn client(ca: &std::path::Path) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
 async fn post(client: &reqwest::Client, url: &str, ct: &str, body: Vec<u8>) -> (u16, String) {
     let r = client
         .post(url)
@@ -130,7 +121,7 @@ on_both_backends_with_url!(
         };
         let gw = start(&url, &store, limits).await;
         no_certification_needed(&store).await;
-        let http = client(&gw.ca);
+        let http = gw.https();
         let claims = claims_file(12_000);
         assert!(claims.len() > 3 * CHUNK_BYTES, "{} bytes", claims.len());
 
@@ -190,7 +181,7 @@ on_both_backends_with_url!(
         };
         let gw = start(&url, &store, limits).await;
         no_certification_needed(&store).await;
-        let http = client(&gw.ca);
+        let http = gw.https();
         let claims = claims_file(12_000);
         for (wire, (ct, body)) in [
             (
@@ -223,7 +214,7 @@ on_both_backends_with_url!(real_time_is_small, |url: String, store: Store| async
         ..Limits::default()
     };
     let gw = start(&url, &store, limits).await;
-    let http = client(&gw.ca);
+    let http = gw.https();
     // A "270" far larger than any real-time question, sent as MIME.
     let x12 = common::fixture("270_jane_doe.x12");
     let padded = format!("{x12}{}", "\n".repeat(8192)).into_bytes();

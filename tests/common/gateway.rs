@@ -91,6 +91,18 @@ pub async fn start_with(database: &str, store: &Store, options: Options) -> Gate
     }
 }
 
+impl Gateway {
+    /// An HTTPS client trusting the gateway's development CA (HTTP/2 or 1.1 by ALPN).
+    pub fn https(&self) -> reqwest::Client {
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(&self.ca).unwrap()).unwrap();
+        reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap()
+    }
+}
+
 /// A raw TLS connection to the gateway, to write a request by hand (and stall, or send
 /// something no HTTP client library would).
 pub async fn raw_tls(gw: &Gateway) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
