@@ -21,6 +21,10 @@ pub struct WorkerArgs {
     /// Process what is queued, then exit (instead of waiting for more).
     #[arg(long)]
     pub drain: bool,
+    /// Seconds a worker holds a submission without renewing its lease; a row whose worker
+    /// died is taken again after this.
+    #[arg(long, env = "HTS_WORKER_LEASE_SECS", default_value_t = 60)]
+    pub lease_secs: u64,
     #[command(flatten)]
     pub db: DatabaseArgs,
 }
@@ -121,7 +125,10 @@ pub fn worker(args: WorkerArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let config = WorkerConfig::default();
+        let config = WorkerConfig {
+            lease: std::time::Duration::from_secs(args.lease_secs.max(1)),
+            ..WorkerConfig::default()
+        };
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
         if args.drain {
             // Each worker stops once nothing is left to take.
