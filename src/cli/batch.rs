@@ -21,6 +21,10 @@ pub struct WorkerArgs {
     /// Process what is queued, then exit (instead of waiting for more).
     #[arg(long)]
     pub drain: bool,
+    /// Seconds a worker holds a submission without renewing its lease; a row whose worker
+    /// died is taken again after this.
+    #[arg(long, env = "HTS_WORKER_LEASE_SECS", default_value_t = 60)]
+    pub lease_secs: u64,
     #[command(flatten)]
     pub db: DatabaseArgs,
 }
@@ -115,7 +119,10 @@ pub fn worker(args: WorkerArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let config = WorkerConfig::default();
+        let config = WorkerConfig {
+            lease: std::time::Duration::from_secs(args.lease_secs.max(1)),
+            ..WorkerConfig::default()
+        };
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
         if args.drain {
             // Each worker stops once nothing is left to take.
@@ -125,12 +132,23 @@ pub fn worker(args: WorkerArgs) -> ExitCode {
                 c.name = format!("{}-{n}", config.name);
                 handles.push(tokio::spawn(async move { drain(&store, &c).await }));
             }
-            let mut processed = 0;
+            let (mut processed, mut gave_up) = (0, false);
             for h in handles {
-                processed += h.await.unwrap_or(0);
+                match h.await {
+                    Ok(Ok(n)) => processed += n,
+                    Ok(Err(n)) => {
+                        processed += n;
+                        gave_up = true;
+                    }
+                    Err(_) => gave_up = true,
+                }
             }
             println!("processed {processed} submissions");
             store.close().await;
+            if gave_up {
+                eprintln!("a worker gave up: submissions could not be taken (see above)");
+                return ExitCode::from(1);
+            }
             return ExitCode::SUCCESS;
         }
         let workers = crate::worker::spawn(
@@ -151,18 +169,30 @@ pub fn worker(args: WorkerArgs) -> ExitCode {
     })
 }
 
-async fn drain(store: &Store, config: &WorkerConfig) -> usize {
-    let mut n = 0;
+/// Consecutive failures to take a submission before a draining worker gives up (the database
+/// is gone, or its schema is not what this build reads): about a minute with the backoff.
+const DRAIN_MAX_FAILURES: u32 = 12;
+
+/// Processes submissions until none is left to take: `Ok(processed)`, or `Err(processed)`
+/// when taking them kept failing.
+async fn drain(store: &Store, config: &WorkerConfig) -> Result<usize, usize> {
+    let (mut n, mut failures) = (0, 0u32);
     loop {
         match store.claim_submission(&config.name, config.lease).await {
             Ok(Some(c)) => {
+                failures = 0;
                 crate::worker::handle(store, config, c).await;
                 n += 1;
             }
-            Ok(None) => return n,
+            Ok(None) => return Ok(n),
             Err(e) => {
+                failures += 1;
                 eprintln!("taking a submission failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                if failures >= DRAIN_MAX_FAILURES {
+                    return Err(n);
+                }
+                let backoff = 200 * 2u64.pow(failures.min(5));
+                tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
             }
         }
     }

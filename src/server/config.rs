@@ -68,6 +68,10 @@ pub struct ServeConfig {
     /// Batch workers in this process (0: another process runs `hts-gateway worker`) [default: 2].
     #[arg(long, env = "HTS_WORKERS")]
     pub workers: Option<usize>,
+    /// Seconds a batch worker holds a submission without renewing its lease; a row whose
+    /// worker died is taken again after this [default: 60].
+    #[arg(long, env = "HTS_WORKER_LEASE_SECS")]
+    pub lease_secs: Option<u64>,
     /// Days files and payloads are kept [default: 183, six months].
     #[arg(long, env = "HTS_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
@@ -96,6 +100,7 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     realtime_deadline_secs: Option<u64>,
     workers: Option<usize>,
+    lease_secs: Option<u64>,
     retention_days: Option<u32>,
     retention_unpicked_days: Option<u32>,
 }
@@ -173,7 +178,13 @@ impl ServeConfig {
         };
         Ok(Settings {
             workers: self.workers.or(file.workers).unwrap_or(2),
-            worker: crate::worker::WorkerConfig::default(),
+            worker: {
+                let mut w = crate::worker::WorkerConfig::default();
+                if let Some(secs) = self.lease_secs.or(file.lease_secs) {
+                    w.lease = Duration::from_secs(secs.max(1));
+                }
+                w
+            },
             retention: Some(retention),
             listen: self
                 .listen

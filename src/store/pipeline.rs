@@ -79,9 +79,11 @@ pub struct Completion {
 #[derive(Debug)]
 pub struct LeaseLost;
 
+/// `attempts` is INTEGER (INT4 on PostgreSQL): cast so that both backends return a 64-bit
+/// integer (sqlx refuses to decode INT4 as `i64`).
 const CLAIM_COLUMNS: &str = "id, tracking_number, organization, user_name, sender_id, \
      receiver_id, payload_id, payload_type, operation, test_mode, transaction_type, \
-     payload_blob, payload_bytes, attempts, received_at";
+     payload_blob, payload_bytes, CAST(attempts AS BIGINT) AS attempts, received_at";
 
 /// Records a state change inside the caller's transaction (a macro: the body is compiled once
 /// per backend inside `on_pool!`).

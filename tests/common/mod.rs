@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod gateway;
+pub mod queue;
 
 use std::path::PathBuf;
 
