@@ -167,3 +167,36 @@ on_both_backends!(correlation_id_is_unique, |store: Store| async move {
     assert_eq!(store.messages_by_payload_id("p1").await.unwrap(), vec![r]);
     assert!(store.messages_by_payload_id("p2").await.unwrap().is_empty());
 });
+
+on_both_backends!(batches_span_several_statements, |store: Store| async move {
+    // More rows than one INSERT takes, mixing full and sparse records.
+    let batch: Vec<AuditRecord> = (0..75)
+        .map(|i| {
+            if i % 3 == 0 {
+                refused(&format!("b-{i}"), i)
+            } else {
+                answered(&format!("b-{i}"), &format!("p-{i}"), "Clinic", i)
+            }
+        })
+        .collect();
+    store.record_messages(&batch).await.unwrap();
+    let mut back = store.recent_messages(None, 1000).await.unwrap();
+    back.reverse();
+    assert_eq!(back, batch);
+    store.record_messages(&[]).await.unwrap();
+
+    // One refused row (a duplicate correlation ID in the last statement) refuses the batch.
+    let mut again: Vec<AuditRecord> = (100..140)
+        .map(|i| answered(&format!("b-{i}"), "p-again", "Clinic", i))
+        .collect();
+    again.push(answered("b-1", "p-again", "Clinic", 200));
+    assert!(store.record_messages(&again).await.is_err());
+    assert!(
+        store
+            .messages_by_payload_id("p-again")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 75);
+});

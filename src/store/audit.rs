@@ -9,13 +9,19 @@
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, on_pool, parse_timestamp, timestamp};
+use super::{BackendKind, Store, StoreError, on_pool, parse_timestamp, timestamp};
 use crate::core::Wire;
 
 const COLUMNS: &str = "correlation_id, received_at, answered_at, operation, wire, organization, \
      user_name, sender_id, receiver_id, payload_id, payload_type, response_payload_type, \
      request_bytes, response_bytes, http_status, error_code, isa13, gs06, st02, response_isa13, \
      test_mode, request_sha1, response_sha1";
+/// Values per row of `INSERT INTO messages`.
+const COLUMN_COUNT: usize = 23;
+/// Rows per INSERT statement: few statements per batch, few distinct statement texts for
+/// sqlx's prepared-statement cache, and 23 × 32 = 736 parameters, far below either backend's
+/// limit (SQLite 32,766, PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 32;
 
 /// One request/response exchange. `None` means "not known or not sent" (e.g. no PayloadID in a
 /// request refused before its envelope was read, no answer when the client went away).
@@ -66,41 +72,46 @@ impl Store {
     }
 
     /// Records several exchanges in one transaction (the server's audit writer batches them:
-    /// one commit, one fsync, for many requests).
+    /// one commit, one fsync, for many requests). All or none: a refused record (e.g. a
+    /// duplicate correlation ID) leaves none of them written.
     pub async fn record_messages(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
-        );
+        if records.is_empty() {
+            return Ok(());
+        }
+        let kind = self.kind();
         on_pool!(self, |pool| {
+            // Multi-row INSERTs: on SQLite every statement is a round trip to the connection's
+            // worker thread, so one per row cost more than the rows themselves.
             let mut tx = pool.begin().await?;
-            for r in records {
-                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                    .bind(&r.correlation_id)
-                    .bind(timestamp(r.received_at))
-                    .bind(r.answered_at.map(timestamp))
-                    .bind(&r.operation)
-                    .bind(r.wire.map(wire_text))
-                    .bind(&r.organization)
-                    .bind(&r.user_name)
-                    .bind(&r.sender_id)
-                    .bind(&r.receiver_id)
-                    .bind(&r.payload_id)
-                    .bind(&r.payload_type)
-                    .bind(&r.response_payload_type)
-                    .bind(size(r.request_bytes))
-                    .bind(r.response_bytes.map(size))
-                    .bind(r.http_status.map(i32::from))
-                    .bind(&r.error_code)
-                    .bind(&r.isa13)
-                    .bind(&r.gs06)
-                    .bind(&r.st02)
-                    .bind(&r.response_isa13)
-                    .bind(r.test_mode)
-                    .bind(&r.request_sha1)
-                    .bind(&r.response_sha1)
-                    .execute(&mut *tx)
-                    .await?;
+            for chunk in records.chunks(ROWS_PER_INSERT) {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(kind, chunk.len())));
+                for r in chunk {
+                    q = q
+                        .bind(r.correlation_id.as_str())
+                        .bind(timestamp(r.received_at))
+                        .bind(r.answered_at.map(timestamp))
+                        .bind(r.operation.as_deref())
+                        .bind(r.wire.map(wire_text))
+                        .bind(r.organization.as_deref())
+                        .bind(r.user_name.as_deref())
+                        .bind(r.sender_id.as_deref())
+                        .bind(r.receiver_id.as_deref())
+                        .bind(r.payload_id.as_deref())
+                        .bind(r.payload_type.as_deref())
+                        .bind(r.response_payload_type.as_deref())
+                        .bind(size(r.request_bytes))
+                        .bind(r.response_bytes.map(size))
+                        .bind(r.http_status.map(i32::from))
+                        .bind(r.error_code.as_deref())
+                        .bind(r.isa13.as_deref())
+                        .bind(r.gs06.as_deref())
+                        .bind(r.st02.as_deref())
+                        .bind(r.response_isa13.as_deref())
+                        .bind(r.test_mode)
+                        .bind(r.request_sha1.as_deref())
+                        .bind(r.response_sha1.as_deref());
+                }
+                q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
@@ -203,6 +214,35 @@ where
     })
 }
 
+/// `INSERT INTO messages (…) VALUES (…), (…)` for `rows` rows. SQLite gets anonymous `?`
+/// placeholders: sqlx looks up each numbered one's name, a linear scan in SQLite, so hundreds of
+/// `$n` would cost quadratic time; PostgreSQL needs `$n`.
+fn insert_sql(kind: BackendKind, rows: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(300 + rows * COLUMN_COUNT * 5);
+    sql.push_str("INSERT INTO messages (");
+    sql.push_str(COLUMNS);
+    sql.push_str(") VALUES ");
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..COLUMN_COUNT {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match kind {
+                BackendKind::Sqlite => sql.push('?'),
+                BackendKind::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 fn wire_text(w: Wire) -> &'static str {
     match w {
         Wire::Soap => "soap",
@@ -233,6 +273,16 @@ fn read_size(column: &str, n: i64) -> Result<u64, StoreError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn insert_has_one_placeholder_per_column() {
+        assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
+        let sqlite = insert_sql(BackendKind::Sqlite, 2);
+        assert_eq!(sqlite.matches('?').count(), 2 * COLUMN_COUNT);
+        let pg = insert_sql(BackendKind::Postgres, 2);
+        assert!(pg.ends_with("$45, $46)"), "{pg}");
+        assert_eq!(pg.matches('$').count(), 2 * COLUMN_COUNT);
+    }
 
     #[test]
     fn wire_names_round_trip() {
