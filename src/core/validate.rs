@@ -109,10 +109,14 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
 
 /// Lower-case hexadecimal SHA-1.
 pub fn sha1_hex(bytes: &[u8]) -> String {
-    Sha1::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Two audit hashes per request: no `format!` per byte.
+    let mut out = String::with_capacity(40);
+    for b in Sha1::digest(bytes) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// An XML Schema dateTime, leniently: `YYYY-MM-DDThh:mm:ss` with optional fraction and zone
@@ -173,6 +177,12 @@ pub fn is_timestamp(s: &str) -> bool {
 mod tests {
     use super::*;
     use crate::core::envelope::{Metadata, Wire};
+
+    #[test]
+    fn sha1_is_lower_case_hex() {
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    }
 
     fn envelope(op: Operation) -> Envelope {
         let payload = b"ISA*00*".to_vec();
