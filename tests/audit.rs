@@ -168,14 +168,21 @@ on_both_backends!(correlation_id_is_unique, |store: Store| async move {
     assert!(store.messages_by_payload_id("p2").await.unwrap().is_empty());
 });
 
-on_both_backends!(batches_span_several_statements, |store: Store| async move {
+on_both_backends!(large_batches_all_or_nothing, |store: Store| async move {
     // More rows than one INSERT takes, mixing full and sparse records.
     let batch: Vec<AuditRecord> = (0..75)
         .map(|i| {
             if i % 3 == 0 {
                 refused(&format!("b-{i}"), i)
-            } else {
+            } else if i % 3 == 1 {
                 answered(&format!("b-{i}"), &format!("p-{i}"), "Clinic", i)
+            } else {
+                // Text that needs escaping on its way to the database.
+                let mut r = answered(&format!("b-{i}"), "p \"q\" \\ é\n\t\u{1}", "Ö", i);
+                r.http_status = Some(500);
+                r.response_bytes = None;
+                r.test_mode = false;
+                r
             }
         })
         .collect();
