@@ -167,7 +167,8 @@ pub fn decode_soap<'x>(
                                 format!("{local} appears twice"),
                             ));
                         }
-                        fields.push((local.to_owned(), std::mem::take(&mut buf)));
+                        // A copy of exactly the value's size; `buf` keeps its capacity.
+                        fields.push((local.to_owned(), buf.as_str().to_owned()));
                         collecting = None;
                     }
                     Some(Collecting::Username) if local == "Username" => {
