@@ -25,6 +25,8 @@ const ROWS_PER_INSERT: usize = 32;
 
 /// SQLite: a batch as one statement over a JSON array of rows, each an array of the 23 values
 /// in [`COLUMNS`] order (see [`json_rows`]). `->>` yields SQL TEXT, INTEGER or NULL.
+/// `jsonb_each`, not `json_each`: the latter hands each row back as JSON text, converted again
+/// for each of the 23 `->>`; as JSONB each lookup reads the row directly.
 const SQLITE_INSERT_JSON: &str = "INSERT INTO messages (correlation_id, received_at, \
      answered_at, operation, wire, organization, user_name, sender_id, receiver_id, payload_id, \
      payload_type, response_payload_type, request_bytes, response_bytes, http_status, \
@@ -33,7 +35,7 @@ const SQLITE_INSERT_JSON: &str = "INSERT INTO messages (correlation_id, received
      value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
      value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
      value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22 \
-     FROM json_each($1) ORDER BY key";
+     FROM jsonb_each($1) ORDER BY key";
 
 /// One request/response exchange. `None` means "not known or not sent" (e.g. no PayloadID in a
 /// request refused before its envelope was read, no answer when the client went away).
@@ -331,16 +333,23 @@ fn json_str(out: &mut String, s: Option<&str>) {
         return;
     };
     out.push('"');
-    for c in s.chars() {
+    // Copy runs that need no escape at once (most values have none).
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        if c != '"' && c != '\\' && u32::from(c) >= 0x20 {
+            continue;
+        }
+        out.push_str(&s[plain..i]);
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
+            c => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
-            c => out.push(c),
         }
+        plain = i + c.len_utf8();
     }
+    out.push_str(&s[plain..]);
     out.push('"');
 }
 
