@@ -36,7 +36,9 @@ pub async fn handle(
     req: Request<Incoming>,
     client_cert: Option<String>,
 ) -> Response<Body> {
-    let correlation = uuid::Uuid::new_v4().to_string();
+    // Time-ordered (UUIDv7): the audit log's unique index on it then grows at its end instead
+    // of touching a random page per request, which cost a page write per audited request.
+    let correlation = uuid::Uuid::now_v7().to_string();
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
