@@ -5,6 +5,12 @@
 //!
 //! Run: `cargo bench --bench load_realtime` (optionally `-- SECONDS`, default 10 per server).
 //! Under `cargo test` it runs for a moment as a smoke test.
+//!
+//! `-- SECONDS --external-client` runs the load generator (the same reqwest client, the same
+//! connections) in a child process instead of on the servers' runtime, so the two do not share
+//! worker threads or an allocator, and the servers' own CPU time per request can be measured
+//! (`/proc/self/stat` of the server process around each run). Both servers are always measured
+//! the same way in one invocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -34,23 +40,55 @@ fn envelope() -> String {
 struct Outcome {
     requests: usize,
     elapsed: Duration,
-    latencies: Vec<Duration>,
+    p50: Duration,
+    p99: Duration,
+    /// CPU time of this process (servers, and the client when it runs in process) during the
+    /// run.
+    cpu: Duration,
 }
 
 impl Outcome {
-    fn print(&self, name: &str) -> f64 {
-        let mut l = self.latencies.clone();
-        l.sort_unstable();
-        let at = |q: f64| l[((l.len() as f64 * q) as usize).min(l.len() - 1)];
+    fn new(latencies: &mut [Duration], elapsed: Duration) -> Self {
+        latencies.sort_unstable();
+        let at =
+            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        Self {
+            requests: latencies.len(),
+            elapsed,
+            p50: at(0.5),
+            p99: at(0.99),
+            cpu: Duration::ZERO,
+        }
+    }
+
+    /// Prints a line; returns requests per second and CPU microseconds per request.
+    fn print(&self, name: &str) -> (f64, f64) {
         let rps = self.requests as f64 / self.elapsed.as_secs_f64();
+        let cpu_us = self.cpu.as_secs_f64() * 1e6 / self.requests as f64;
         println!(
-            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
-            at(0.5).as_secs_f64() * 1e3,
-            at(0.99).as_secs_f64() * 1e3,
+            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {cpu_us:.0} µs CPU/request)",
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
             self.requests
         );
-        rps
+        (rps, cpu_us)
     }
+}
+
+/// User + system CPU time of this process so far (all threads), from `/proc/self/stat`.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces), from the
+    // state on: utime and stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let field = |i: usize| -> u64 {
+        rest.split_whitespace()
+            .nth(i)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0)
+    };
+    let ticks = field(11) + field(12);
+    Duration::from_millis(ticks * 10)
 }
 
 /// `CONNECTIONS` keep-alive HTTP/1.1 connections, each sending requests back to back.
@@ -93,11 +131,80 @@ async fn drive(url: &str, ca: &reqwest::Certificate, body: &str, duration: Durat
     while let Some(l) = tasks.join_next().await {
         latencies.extend(l.unwrap());
     }
-    Outcome {
-        requests: latencies.len(),
-        elapsed: started.elapsed(),
-        latencies,
-    }
+    Outcome::new(&mut latencies, started.elapsed())
+}
+
+/// Runs `drive` against `url`, in this process or in a child process, and measures this
+/// process's CPU time meanwhile.
+async fn measure(
+    url: &str,
+    ca_path: &std::path::Path,
+    body: &str,
+    duration: Duration,
+    external: bool,
+) -> Outcome {
+    let cpu_before = process_cpu();
+    let mut outcome = if external {
+        let exe = std::env::current_exe().unwrap();
+        let args = [
+            "--load-client".to_string(),
+            url.to_string(),
+            duration.as_millis().to_string(),
+            ca_path.display().to_string(),
+        ];
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(exe).args(args).output().unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .unwrap();
+        let n: Vec<u64> = line.split(' ').map(|f| f.parse().unwrap()).collect();
+        Outcome {
+            requests: n[0] as usize,
+            elapsed: Duration::from_nanos(n[1]),
+            p50: Duration::from_nanos(n[2]),
+            p99: Duration::from_nanos(n[3]),
+            cpu: Duration::ZERO,
+        }
+    } else {
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
+        drive(url, &ca, body, duration).await
+    };
+    outcome.cpu = process_cpu().saturating_sub(cpu_before);
+    outcome
+}
+
+/// The child process of `--external-client`: drives one server and prints one line.
+fn load_client(args: &[String]) {
+    let [url, millis, ca_path] = args else {
+        panic!("--load-client URL MILLISECONDS CA_PEM");
+    };
+    let duration = Duration::from_millis(millis.parse().unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let o = rt.block_on(async {
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
+        drive(url, &ca, &envelope(), duration).await
+    });
+    println!(
+        "RESULT {} {} {} {}",
+        o.requests,
+        o.elapsed.as_nanos(),
+        o.p50.as_nanos(),
+        o.p99.as_nanos()
+    );
 }
 
 /// The baseline: hyper + rustls answering every request with the same bytes.
@@ -142,13 +249,18 @@ async fn baseline(tls: Arc<rustls::ServerConfig>, answer: Bytes) -> SocketAddr {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(i) = args.iter().position(|a| a == "--load-client") {
+        return load_client(&args[i + 1..]);
+    }
+    let external = args.iter().any(|a| a == "--external-client");
     let benching = std::env::args().any(|a| a == "--bench");
     let seconds: u64 = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(if benching { 10 } else { 1 });
     let duration = Duration::from_secs(seconds);
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -204,14 +316,23 @@ fn main() {
         let base_addr = baseline(tls_config, sample.clone()).await;
         let base_url = format!("https://localhost:{}/core", base_addr.port());
         println!(
-            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each, response {} bytes",
-            sample.len()
+            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each, response {} bytes, load client {}",
+            sample.len(),
+            if external {
+                "in a child process (CPU/request: servers only)"
+            } else {
+                "in process (CPU/request: client + server)"
+            }
         );
-        let b = drive(&base_url, &ca, &body, duration).await;
-        let g = drive(&gateway_url, &ca, &body, duration).await;
-        let base_rps = b.print("baseline: hyper+rustls, fixed 271");
-        let gw_rps = g.print("hts-gateway: 270 → 271");
-        println!("gateway / baseline throughput = {:.2}", gw_rps / base_rps);
+        let b = measure(&base_url, &dev.ca, &body, duration, external).await;
+        let g = measure(&gateway_url, &dev.ca, &body, duration, external).await;
+        let (base_rps, base_cpu) = b.print("baseline: hyper+rustls, fixed 271");
+        let (gw_rps, gw_cpu) = g.print("hts-gateway: 270 → 271");
+        println!(
+            "gateway / baseline throughput = {:.2}; CPU per request, baseline / gateway = {:.2}",
+            gw_rps / base_rps,
+            base_cpu / gw_cpu
+        );
         gateway.shutdown().await;
     });
 }

@@ -167,3 +167,43 @@ on_both_backends!(correlation_id_is_unique, |store: Store| async move {
     assert_eq!(store.messages_by_payload_id("p1").await.unwrap(), vec![r]);
     assert!(store.messages_by_payload_id("p2").await.unwrap().is_empty());
 });
+
+on_both_backends!(large_batches_all_or_nothing, |store: Store| async move {
+    // More rows than one INSERT takes, mixing full and sparse records.
+    let batch: Vec<AuditRecord> = (0..75)
+        .map(|i| {
+            if i % 3 == 0 {
+                refused(&format!("b-{i}"), i)
+            } else if i % 3 == 1 {
+                answered(&format!("b-{i}"), &format!("p-{i}"), "Clinic", i)
+            } else {
+                // Text that needs escaping on its way to the database.
+                let mut r = answered(&format!("b-{i}"), "p \"q\" \\ é\n\t\u{1}", "Ö", i);
+                r.http_status = Some(500);
+                r.response_bytes = None;
+                r.test_mode = false;
+                r
+            }
+        })
+        .collect();
+    store.record_messages(&batch).await.unwrap();
+    let mut back = store.recent_messages(None, 1000).await.unwrap();
+    back.reverse();
+    assert_eq!(back, batch);
+    store.record_messages(&[]).await.unwrap();
+
+    // One refused row (a duplicate correlation ID in the last statement) refuses the batch.
+    let mut again: Vec<AuditRecord> = (100..140)
+        .map(|i| answered(&format!("b-{i}"), "p-again", "Clinic", i))
+        .collect();
+    again.push(answered("b-1", "p-again", "Clinic", 200));
+    assert!(store.record_messages(&again).await.is_err());
+    assert!(
+        store
+            .messages_by_payload_id("p-again")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 75);
+});

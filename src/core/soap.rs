@@ -37,12 +37,15 @@ pub fn decode_soap(
     let mut reader = NsReader::from_str(text);
     reader.config_mut().expand_empty_elements = true;
 
-    // (namespace, local name) of each open element.
-    let mut path: Vec<(String, String)> = Vec::new();
+    // Local name of each open element (namespaces are checked as elements open and not needed
+    // after). `path[..depth]` is the open path; entries past it are kept to reuse their buffers:
+    // decoding runs once per request, and allocation was a visible part of its cost.
+    let mut path: Vec<String> = Vec::new();
+    let mut depth = 0usize;
     let mut body_element: Option<String> = None;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut href: Option<String> = None;
-    let mut collecting: Option<String> = None;
+    let mut collecting: Option<Collecting> = None;
     let mut buf = String::new();
     let mut user: Option<String> = None;
     let mut password: Option<String> = None;
@@ -53,9 +56,9 @@ pub fn decode_soap(
         let (ns, event) = reader
             .read_resolved_event()
             .map_err(|e| Failure::new(Kind::MalformedXml, e.to_string()))?;
-        let ns = match ns {
-            ResolveResult::Bound(n) => n.as_ref().to_string(),
-            ResolveResult::Unbound => String::new(),
+        let ns: &str = match ns {
+            ResolveResult::Bound(n) => n.into_inner(),
+            ResolveResult::Unbound => "",
             ResolveResult::Unknown(p) => {
                 return Err(Failure::new(
                     Kind::MalformedXml,
@@ -65,14 +68,15 @@ pub fn decode_soap(
         };
         match event {
             Event::Start(e) => {
-                let local = e.local_name().as_ref().to_string();
-                let depth = path.len();
+                let local_name = e.local_name();
+                let local: &str = local_name.as_ref();
                 if depth >= MAX_DEPTH {
                     return Err(Failure::new(
                         Kind::MalformedXml,
                         "elements nested too deeply",
                     ));
                 }
+                let open = &path[..depth];
                 match depth {
                     0 if local == "Envelope" && ns == SOAP11_NS => {
                         return Err(Failure::new(Kind::Soap11, ""));
@@ -83,7 +87,7 @@ pub fn decode_soap(
                             format!("the root element must be a SOAP 1.2 Envelope, not {local}"),
                         ));
                     }
-                    2 if in_element(&path, 1, "Body") => {
+                    2 if in_element(open, 1, "Body") => {
                         if body_element.is_some() {
                             return Err(Failure::new(
                                 Kind::UnknownOperation,
@@ -93,16 +97,19 @@ pub fn decode_soap(
                         if ns != CORE_NS {
                             return Err(Failure::new(
                                 Kind::UnknownOperation,
-                                format!("{local} must be in namespace {CORE_NS} (found {:?})", ns),
+                                format!("{local} must be in namespace {CORE_NS} (found {ns:?})"),
                             ));
                         }
-                        body_element = Some(local.clone());
+                        body_element = Some(local.to_owned());
                     }
-                    3 if in_element(&path, 1, "Body") => {
-                        collecting = Some(local.clone());
+                    3 if in_element(open, 1, "Body") => {
+                        collecting = Some(Collecting::Field);
                         buf.clear();
                     }
-                    4 if collecting.as_deref() == Some("Payload") && local == "Include" => {
+                    4 if collecting == Some(Collecting::Field)
+                        && in_element(open, 3, "Payload")
+                        && local == "Include" =>
+                    {
                         for a in e.attributes().flatten() {
                             if a.key.local_name().as_ref() == "href" {
                                 let v = a
@@ -114,9 +121,9 @@ pub fn decode_soap(
                             }
                         }
                     }
-                    _ if in_element(&path, 1, "Header")
-                        && matches!(local.as_str(), "Username" | "Password")
-                        && path.iter().any(|(_, l)| l == "UsernameToken") =>
+                    _ if in_element(open, 1, "Header")
+                        && matches!(local, "Username" | "Password")
+                        && open.iter().any(|l| l == "UsernameToken") =>
                     {
                         if local == "Password" {
                             for a in e.attributes().flatten() {
@@ -126,8 +133,10 @@ pub fn decode_soap(
                                     digest = true;
                                 }
                             }
+                            collecting = Some(Collecting::Password);
+                        } else {
+                            collecting = Some(Collecting::Username);
                         }
-                        collecting = Some(format!("wsse:{local}"));
                         buf.clear();
                     }
                     _ => {}
@@ -135,29 +144,43 @@ pub fn decode_soap(
                 if depth == 1 && local == "Body" {
                     seen_body = true;
                 }
-                path.push((ns, local));
+                match path.get_mut(depth) {
+                    Some(slot) => {
+                        slot.clear();
+                        slot.push_str(local);
+                    }
+                    None => path.push(local.to_owned()),
+                }
+                depth += 1;
             }
             Event::End(_) => {
-                let Some((_, local)) = path.pop() else {
+                let Some(d) = depth.checked_sub(1) else {
                     return Err(Failure::new(Kind::MalformedXml, "unbalanced end tag"));
                 };
-                if collecting.as_deref() == Some(local.as_str()) && path.len() == 3 {
-                    if fields.iter().any(|(k, _)| *k == local) {
-                        return Err(Failure::new(
-                            Kind::MalformedXml,
-                            format!("{local} appears twice"),
-                        ));
+                depth = d;
+                let local = path[d].as_str();
+                match collecting {
+                    // A field is the Body's depth-3 element that set `collecting`.
+                    Some(Collecting::Field) if d == 3 => {
+                        if fields.iter().any(|(k, _)| k == local) {
+                            return Err(Failure::new(
+                                Kind::MalformedXml,
+                                format!("{local} appears twice"),
+                            ));
+                        }
+                        // A copy of exactly the value's size; `buf` keeps its capacity.
+                        fields.push((local.to_owned(), buf.as_str().to_owned()));
+                        collecting = None;
                     }
-                    fields.push((local, std::mem::take(&mut buf)));
-                    collecting = None;
-                } else if collecting.as_deref() == Some(&format!("wsse:{local}")) {
-                    let value = std::mem::take(&mut buf);
-                    if local == "Username" {
-                        user = Some(value.trim().to_string());
-                    } else {
-                        password = Some(value);
+                    Some(Collecting::Username) if local == "Username" => {
+                        user = Some(std::mem::take(&mut buf).trim().to_string());
+                        collecting = None;
                     }
-                    collecting = None;
+                    Some(Collecting::Password) if local == "Password" => {
+                        password = Some(std::mem::take(&mut buf));
+                        collecting = None;
+                    }
+                    _ => {}
                 }
             }
             Event::Text(t) => {
@@ -186,7 +209,7 @@ pub fn decode_soap(
             Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
         }
     }
-    if !path.is_empty() {
+    if depth != 0 {
         return Err(Failure::new(
             Kind::MalformedXml,
             "the document ends inside an element",
@@ -201,12 +224,12 @@ pub fn decode_soap(
         return Err(Failure::new(Kind::UnknownOperation, why));
     };
 
-    let field = |name: &str| -> Option<String> {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
+    // Each field is taken out once (duplicates were refused above), trimmed in place.
+    let mut field = |name: &str| -> Option<String> {
+        let i = fields.iter().position(|(k, _)| k == name)?;
+        Some(trimmed(fields.swap_remove(i).1))
     };
+    let checksum = field("CheckSum");
     let metadata = Metadata {
         payload_type: field("PayloadType"),
         processing_mode: field("ProcessingMode"),
@@ -216,7 +239,7 @@ pub fn decode_soap(
         sender_id: field("SenderID"),
         receiver_id: field("ReceiverID"),
         core_rule_version: field("CORERuleVersion"),
-        checksum: field("CheckSum").or_else(|| field("Checksum")),
+        checksum: checksum.or_else(|| field("Checksum")),
     };
     let operation = choose_operation(&element, action, metadata.payload_type.as_deref())?;
     let payload = match (&href, field("Payload")) {
@@ -226,7 +249,7 @@ pub fn decode_soap(
         (None, Some(text)) if text.starts_with("cid:") => Some(
             attachment(&text).ok_or_else(|| Failure::new(Kind::MissingAttachment, text.clone()))?,
         ),
-        (None, Some(text)) => decode_payload_text(&text)?.map(Payload::from_bytes),
+        (None, Some(text)) => decode_payload_string(text)?.map(Payload::from_bytes),
         (None, None) => None,
     };
     let credentials = match (user, password) {
@@ -247,8 +270,25 @@ pub fn decode_soap(
     })
 }
 
-fn in_element(path: &[(String, String)], depth: usize, local: &str) -> bool {
-    path.get(depth).is_some_and(|(_, l)| l == local)
+/// What the text being read belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Collecting {
+    /// A child of the CORE body element (PayloadType, Payload, …).
+    Field,
+    /// WS-Security UsernameToken/Username.
+    Username,
+    /// WS-Security UsernameToken/Password.
+    Password,
+}
+
+fn in_element(path: &[String], depth: usize, local: &str) -> bool {
+    path.get(depth).is_some_and(|l| l == local)
+}
+
+/// `s.trim()` as an owned string, reusing `s` when there is nothing to trim.
+fn trimmed(s: String) -> String {
+    let t = s.trim();
+    if t.len() == s.len() { s } else { t.to_owned() }
 }
 
 /// XML's five predefined entities and character references; anything else would need a DTD.
@@ -288,6 +328,15 @@ pub fn decode_payload_text(text: &str) -> Result<Option<Vec<u8>>, Failure> {
         .decode(compact.as_bytes())
         .map(Some)
         .map_err(|e| Failure::new(Kind::BadBase64, e.to_string()))
+}
+
+/// [`decode_payload_text`] for a string the caller no longer needs: X12 sent as text (the
+/// real-time case) becomes the payload without a copy.
+fn decode_payload_string(text: String) -> Result<Option<Vec<u8>>, Failure> {
+    if text.starts_with("ISA") && text.trim_end().len() == text.len() {
+        return Ok(Some(text.into_bytes()));
+    }
+    decode_payload_text(&text)
 }
 
 /// Which operation a body element means. The "Generic" operations reuse the CORE elements: the
@@ -338,28 +387,39 @@ pub enum PayloadStyle<'a> {
 
 /// Writes a CORE response in a SOAP 1.2 envelope.
 pub fn encode_response(r: &ResponseEnvelope, style: PayloadStyle<'_>) -> Vec<u8> {
+    // Written straight into one buffer (no `format!` per element): this runs once per request.
     let mut x = String::with_capacity(r.payload.len() + 1024);
+    let element = r.operation.response_element();
     x.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    x.push_str(&format!(
-        r#"<soap:Envelope xmlns:soap="{SOAP12_NS}"><soap:Body><cor:{} xmlns:cor="{CORE_NS}">"#,
-        r.operation.response_element()
-    ));
+    x.push_str(r#"<soap:Envelope xmlns:soap=""#);
+    x.push_str(SOAP12_NS);
+    x.push_str(r#""><soap:Body><cor:"#);
+    x.push_str(element);
+    x.push_str(r#" xmlns:cor=""#);
+    x.push_str(CORE_NS);
+    x.push_str(r#"">"#);
     let batch = r.operation != Operation::RealTime;
-    let mut el = |name: &str, value: &str| {
-        x.push_str(&format!("<{name}>{}</{name}>", escape(value)));
-    };
-    el("PayloadType", &r.payload_type);
-    el("ProcessingMode", &r.processing_mode);
-    el("PayloadID", &r.payload_id);
-    if batch && let Some(n) = r.payload_length {
-        el("PayloadLength", &n.to_string());
+    fn el(x: &mut String, name: &str, value: &str) {
+        x.push('<');
+        x.push_str(name);
+        x.push('>');
+        escape_into(x, value);
+        x.push_str("</");
+        x.push_str(name);
+        x.push('>');
     }
-    el("TimeStamp", &r.timestamp);
-    el("SenderID", &r.sender_id);
-    el("ReceiverID", &r.receiver_id);
-    el("CORERuleVersion", &r.core_rule_version);
+    el(&mut x, "PayloadType", &r.payload_type);
+    el(&mut x, "ProcessingMode", &r.processing_mode);
+    el(&mut x, "PayloadID", &r.payload_id);
+    if batch && let Some(n) = r.payload_length {
+        el(&mut x, "PayloadLength", &n.to_string());
+    }
+    el(&mut x, "TimeStamp", &r.timestamp);
+    el(&mut x, "SenderID", &r.sender_id);
+    el(&mut x, "ReceiverID", &r.receiver_id);
+    el(&mut x, "CORERuleVersion", &r.core_rule_version);
     if batch && let Some(c) = &r.checksum {
-        el("CheckSum", c);
+        el(&mut x, "CheckSum", c);
     }
     x.push_str("<Payload>");
     match style {
@@ -367,30 +427,31 @@ pub fn encode_response(r: &ResponseEnvelope, style: PayloadStyle<'_>) -> Vec<u8>
             let text = String::from_utf8_lossy(&r.payload);
             if !text.is_empty() {
                 x.push_str("<![CDATA[");
-                x.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+                if text.contains("]]>") {
+                    x.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+                } else {
+                    x.push_str(&text);
+                }
                 x.push_str("]]>");
             }
         }
         PayloadStyle::Base64 => {
-            x.push_str(&base64::engine::general_purpose::STANDARD.encode(&r.payload));
+            base64::engine::general_purpose::STANDARD.encode_string(&r.payload, &mut x);
         }
         PayloadStyle::XopInclude(cid) => {
-            x.push_str(&format!(
-                r#"<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:{}"/>"#,
-                escape(cid)
-            ));
+            x.push_str(
+                r#"<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:"#,
+            );
+            escape_into(&mut x, cid);
+            x.push_str(r#""/>"#);
         }
     }
     x.push_str("</Payload>");
-    x.push_str(&format!(
-        "<ErrorCode>{}</ErrorCode><ErrorMessage>{}</ErrorMessage>",
-        escape(&r.error_code),
-        escape(&r.error_message)
-    ));
-    x.push_str(&format!(
-        "</cor:{}></soap:Body></soap:Envelope>",
-        r.operation.response_element()
-    ));
+    el(&mut x, "ErrorCode", &r.error_code);
+    el(&mut x, "ErrorMessage", &r.error_message);
+    x.push_str("</cor:");
+    x.push_str(element);
+    x.push_str("></soap:Body></soap:Envelope>");
     x.into_bytes()
 }
 
@@ -425,19 +486,30 @@ pub fn encode_fault(f: &Failure, correlation_id: &str) -> Vec<u8> {
 /// Escapes text for XML content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, s);
     out
+}
+
+/// [`escape`], appending to `out`.
+pub fn escape_into(out: &mut String, s: &str) {
+    // Most values need no escaping: copy runs of plain characters at once.
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&apos;",
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => " ",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        out.push_str(replacement);
+        plain = i + c.len_utf8();
+    }
+    out.push_str(&s[plain..]);
 }
 
 #[cfg(test)]
@@ -446,6 +518,17 @@ mod tests {
 
     fn no_attachments(_: &str) -> Option<Payload> {
         None
+    }
+
+    #[test]
+    fn escape_replaces_markup_and_control_characters_only() {
+        assert_eq!(escape("plain é text"), "plain é text");
+        assert_eq!(
+            escape("a<b>&\"c'\u{1}\td\u{7f}"),
+            "a&lt;b&gt;&amp;&quot;c&apos; \td\u{7f}"
+        );
+        assert_eq!(escape("&"), "&amp;");
+        assert_eq!(escape(""), "");
     }
 
     const REQUEST: &str = r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd">

@@ -114,15 +114,16 @@ pub fn sha1_hex(bytes: &[u8]) -> String {
     hex(&Sha1::digest(bytes))
 }
 
-/// Lower-case hexadecimal of any bytes (digests).
+/// Lower-case hexadecimal of any bytes (digests; two audit hashes per request, so no
+/// `format!` per byte).
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// An XML Schema dateTime, leniently: `YYYY-MM-DDThh:mm:ss` with optional fraction and zone
@@ -183,6 +184,12 @@ pub fn is_timestamp(s: &str) -> bool {
 mod tests {
     use super::*;
     use crate::core::envelope::{Metadata, Wire};
+
+    #[test]
+    fn sha1_is_lower_case_hex() {
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    }
 
     fn envelope(op: Operation) -> Envelope {
         let payload = b"ISA*00*".to_vec();

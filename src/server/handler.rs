@@ -37,7 +37,9 @@ pub async fn handle(
     req: Request<Incoming>,
     client_cert: Option<String>,
 ) -> Response<Body> {
-    let correlation = uuid::Uuid::new_v4().to_string();
+    // Time-ordered (UUIDv7): the audit log's unique index on it then grows at its end instead
+    // of touching a random page per request, which cost a page write per audited request.
+    let correlation = uuid::Uuid::now_v7().to_string();
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -503,7 +505,8 @@ fn body_failure(e: &(dyn std::error::Error + Send + Sync + 'static)) -> Failure 
 
 /// Encodes a successful or CORE-error response in the request's style.
 fn encode(r: &ResponseEnvelope, wire: Wire, status: StatusCode) -> Response<Body> {
-    let boundary = format!("hts-{}", uuid::Uuid::new_v4().simple());
+    // Only multipart answers need a boundary (a random one costs a getrandom call).
+    let boundary = || format!("hts-{}", uuid::Uuid::new_v4().simple());
     let (content_type, body) = match wire {
         Wire::Soap => (
             "application/soap+xml; charset=utf-8".to_string(),
@@ -512,9 +515,15 @@ fn encode(r: &ResponseEnvelope, wire: Wire, status: StatusCode) -> Response<Body
         Wire::Mtom => {
             let cid = format!("payload-{}@hts-gateway", uuid::Uuid::new_v4().simple());
             let root = soap::encode_response(r, PayloadStyle::XopInclude(&cid));
-            multipart::encode_mtom_response(&root, &cid, &r.payload, r.operation.name(), &boundary)
+            multipart::encode_mtom_response(
+                &root,
+                &cid,
+                &r.payload,
+                r.operation.name(),
+                &boundary(),
+            )
         }
-        Wire::Mime => multipart::encode_mime_response(r, &boundary),
+        Wire::Mime => multipart::encode_mime_response(r, &boundary()),
     };
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
