@@ -163,12 +163,12 @@ async fn drain(url: String, store: Store) {
     assert_eq!(rows.len(), SUBMISSIONS);
     assert_each_done_once(&rows);
     assert!(rows.iter().all(|s| s.attempts == 1), "each row taken once");
-    // Worker names are `host-pid-N`: the work per process.
+    // Worker names are `host-pid-xxxx-N` (xxxx random): the work per process.
     let mut per_process: BTreeMap<u32, usize> = BTreeMap::new();
     for s in &rows {
         let pid = s.done_by[0]
             .rsplit('-')
-            .nth(1)
+            .nth(2)
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("worker name {:?}", s.done_by[0]));
         assert!(pids.contains(&pid), "done by {pid}, not one of {pids:?}");

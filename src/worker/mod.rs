@@ -52,7 +52,8 @@ impl Default for WorkerConfig {
     }
 }
 
-/// `hostname-pid`, unique enough among the processes sharing a database.
+/// `hostname-pid-xxxx`: the random suffix keeps a restarted container (same hostname, same
+/// pid) from taking a dead worker's name.
 pub fn default_name() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -63,7 +64,8 @@ pub fn default_name() -> String {
                 .map(|h| h.trim().to_string())
         })
         .unwrap_or_else(|| "worker".into());
-    format!("{host}-{}", std::process::id())
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &suffix[..4])
 }
 
 /// Starts `count` workers; they stop when `stop` turns true (finishing the row in hand).
