@@ -249,6 +249,9 @@ pub fn decode_soap(
         (None, Some(text)) if text.starts_with("cid:") => Some(
             attachment(&text).ok_or_else(|| Failure::new(Kind::MissingAttachment, text.clone()))?,
         ),
+        (None, Some(text)) if is_retrieval(operation) => {
+            retrieval_payload_text(&text).map(Payload::from_bytes)
+        }
         (None, Some(text)) => decode_payload_string(text)?.map(Payload::from_bytes),
         (None, None) => None,
     };
@@ -328,6 +331,30 @@ pub fn decode_payload_text(text: &str) -> Result<Option<Vec<u8>>, Failure> {
         .decode(compact.as_bytes())
         .map(Some)
         .map_err(|e| Failure::new(Kind::BadBase64, e.to_string()))
+}
+
+fn is_retrieval(op: Operation) -> bool {
+    op != Operation::RealTime && !op.is_submission()
+}
+
+/// A retrieval's payload is short text a person may type into soapUI as it is (a tracking
+/// number, FILELIST criteria such as `TransactionType=999`) or a client may send base64, and
+/// a tracking number is itself valid base64: take the base64 reading only when it gives
+/// printable text, else the text as sent.
+fn retrieval_payload_text(text: &str) -> Option<Vec<u8>> {
+    let t = text.trim_start_matches('\u{feff}').trim();
+    if t.is_empty() {
+        return None;
+    }
+    if !t.starts_with("ISA")
+        && let Ok(Some(decoded)) = decode_payload_text(t)
+        && decoded
+            .iter()
+            .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
+        return Some(decoded);
+    }
+    Some(t.as_bytes().to_vec())
 }
 
 /// [`decode_payload_text`] for a string the caller no longer needs: X12 sent as text (the
@@ -622,6 +649,26 @@ mod tests {
                 user: "alice".into()
             })
         );
+    }
+
+    #[test]
+    fn retrieval_payloads_as_typed_or_base64() {
+        let ask = |payload: &str| {
+            let xml = format!(
+                r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:c="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"><s:Body><c:COREEnvelopeBatchSubmissionAckRetrievalRequest><PayloadType>X12_999_RetrievalRequest_005010X231A1</PayloadType><Payload>{payload}</Payload></c:COREEnvelopeBatchSubmissionAckRetrievalRequest></s:Body></s:Envelope>"#
+            );
+            let env = decode_soap(xml.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+            String::from_utf8(env.payload_bytes().unwrap().to_vec()).unwrap()
+        };
+        // A tracking number is valid base64 of nothing printable: taken as typed.
+        assert_eq!(ask("2611220000000042"), "2611220000000042");
+        // Criteria are not base64 at all.
+        assert_eq!(
+            ask("TransactionType=999&amp;From=2026-11-01"),
+            "TransactionType=999&From=2026-11-01"
+        );
+        // A client that sends base64 (as for any batch payload) is read too.
+        assert_eq!(ask("MjYxMTIyMDAwMDAwMDA0Mg=="), "2611220000000042");
     }
 
     #[test]
