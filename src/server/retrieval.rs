@@ -200,6 +200,17 @@ async fn deliver(
     file: FileRow,
     payload_id: &str,
 ) -> Result<ResponseEnvelope, Failure> {
+    if file.bytes > MAX_RETRIEVAL_BYTES {
+        // Responses are built in memory; say so plainly rather than fail half-way.
+        return Err(Failure::new(
+            Kind::Internal,
+            format!(
+                "file {} is {} bytes, more than the {MAX_RETRIEVAL_BYTES} bytes this gateway \
+                 sends in one response; the plan's operators can split it",
+                file.file_name, file.bytes
+            ),
+        ));
+    }
     let bytes = state
         .store
         .read_blob(file.blob_id, MAX_RETRIEVAL_BYTES)
