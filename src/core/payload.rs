@@ -67,12 +67,12 @@ pub struct Payload {
     data: Data,
     len: u64,
     sha1: [u8; 20],
-    head: Arc<[u8]>,
+    head: Bytes,
 }
 
 #[derive(Clone)]
 enum Data {
-    Memory(Arc<[u8]>),
+    Memory(Bytes),
     /// Anonymous (already unlinked) file: nothing is left behind on a crash.
     Spooled(Arc<std::fs::File>),
 }
@@ -82,8 +82,9 @@ impl Payload {
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
         let sha1 = Sha1::digest(&bytes).into();
         let len = bytes.len() as u64;
-        let data: Arc<[u8]> = bytes.into();
-        let head = Arc::from(&data[..data.len().min(HEAD_BYTES)]);
+        // Bytes takes the Vec without copying; the head is a view of it.
+        let data = Bytes::from(bytes);
+        let head = data.slice(..data.len().min(HEAD_BYTES));
         Self {
             data: Data::Memory(data),
             len,
@@ -138,7 +139,7 @@ impl Payload {
                 let piece = match data {
                     Data::Memory(b) => {
                         let start = usize::try_from(at).unwrap_or(usize::MAX);
-                        Bytes::copy_from_slice(&b[start..start + want])
+                        b.slice(start..start + want)
                     }
                     Data::Spooled(file) => tokio::task::spawn_blocking(move || {
                         let mut buf = vec![0; want];
@@ -263,7 +264,7 @@ impl PayloadWriter {
     pub async fn finish(self) -> Result<Payload, SpoolError> {
         let sha1 = self.sha1.finalize().into();
         let data = match self.file {
-            None => Data::Memory(self.memory.into()),
+            None => Data::Memory(Bytes::from(self.memory)),
             Some(mut file) => {
                 use tokio::io::AsyncWriteExt as _;
                 file.flush().await.map_err(SpoolError::Io)?;
@@ -274,7 +275,7 @@ impl PayloadWriter {
             data,
             len: self.len,
             sha1,
-            head: self.head.into(),
+            head: Bytes::from(self.head),
         })
     }
 }
