@@ -89,8 +89,11 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
     if payload_needed && payload.is_none() {
         return Err(Failure::new(Kind::PayloadRequired, ""));
     }
-    if op.is_submission() {
-        let (len, actual) = payload.map_or((0, sha1_hex(b"")), |p| (p.len(), p.sha1_hex()));
+    if op.is_submission()
+        && let Some(payload) = payload
+    {
+        // (A submission without a payload was refused just above.)
+        let (len, actual) = (payload.len(), payload.sha1_hex());
         let length = required(&m.payload_length, Kind::PayloadLengthRequired)?;
         if length.parse::<u64>().ok() != Some(len) {
             return Err(Failure::new(

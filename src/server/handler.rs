@@ -391,7 +391,7 @@ async fn decode(
     let read = async {
         match wire {
             Wire::Soap => {
-                let bytes = collect(body, max).await.map_err(|f| match f.kind() {
+                let bytes = collect(body).await.map_err(|f| match f.kind() {
                     Kind::BodyTooLarge => too_large(wire, max.saturating_add(1), max),
                     _ => f,
                 })?;
@@ -462,8 +462,8 @@ where
     })
 }
 
-/// Reads a whole body into memory, at most `max` bytes.
-async fn collect<S>(body: S, max: u64) -> Result<Vec<u8>, Failure>
+/// Reads a whole body into memory (its size is bounded by the `Limited` it is read through).
+async fn collect<S>(body: S) -> Result<Vec<u8>, Failure>
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, BoxError>>,
 {
@@ -471,11 +471,7 @@ where
     let mut body = std::pin::pin!(body);
     let mut out = Vec::new();
     while let Some(piece) = body.next().await {
-        let piece = piece.map_err(|e| body_failure(&*e))?;
-        if (out.len() + piece.len()) as u64 > max {
-            return Err(Failure::new(Kind::BodyTooLarge, ""));
-        }
-        out.extend_from_slice(&piece);
+        out.extend_from_slice(&piece.map_err(|e| body_failure(&*e))?);
     }
     Ok(out)
 }
