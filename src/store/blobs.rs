@@ -26,6 +26,22 @@ pub struct BlobInfo {
     pub sha1: String,
 }
 
+/// Deletes a blob and its chunks inside the caller's transaction (a macro: the body is compiled
+/// once per backend inside `on_pool!`).
+macro_rules! delete_blob_rows {
+    ($tx:expr, $id:expr) => {
+        sqlx::query("DELETE FROM blob_chunks WHERE blob_id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("DELETE FROM blobs WHERE id = $1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+pub(super) use delete_blob_rows;
+
 impl Store {
     /// Stores everything `content` yields as one blob, in one transaction, re-cut into chunks of
     /// [`CHUNK_BYTES`]. Fails (and stores nothing) if `content` fails.
@@ -159,14 +175,7 @@ impl Store {
     pub async fn delete_blob(&self, id: i64) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM blob_chunks WHERE blob_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM blobs WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            delete_blob_rows!(tx, id);
             tx.commit().await?;
         });
         Ok(())

@@ -5,7 +5,8 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::pipeline::FileKind;
+use super::blobs::delete_blob_rows;
+use super::pipeline::{FileKind, next_value};
 use super::{Store, StoreError, on_pool, timestamp};
 
 /// A file as listed and retrieved.
@@ -255,13 +256,7 @@ impl Store {
         let payload_id = uuid::Uuid::new_v4().to_string();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let seq: i64 = sqlx::query(
-                "INSERT INTO sequences (name, value) VALUES ('file', 1) \
-                 ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
-            )
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+            let seq = next_value!(tx, "file");
             let name = file_name(provider_id, transaction_type, channel, now, seq);
             sqlx::query(
                 "INSERT INTO files (payload_id, organization, file_name, kind, transaction_type, \
@@ -426,14 +421,7 @@ impl Store {
             .map(|r| r.try_get(0))
             .collect::<Result<_, _>>()?;
             for id in &orphans {
-                sqlx::query("DELETE FROM blob_chunks WHERE blob_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM blobs WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                delete_blob_rows!(tx, id);
             }
             tx.commit().await?;
             Ok(Purged {

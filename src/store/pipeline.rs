@@ -116,6 +116,7 @@ macro_rules! next_value {
         .try_get::<i64, _>(0)?
     };
 }
+pub(super) use next_value;
 
 impl Store {
     /// Takes the oldest submission that is queued and due, or whose lease has run out.
