@@ -59,8 +59,11 @@ fn realtime() -> Request {
 }
 
 fn batch() -> Request {
-    let x12 = common::fixture("837P_two_claims.x12").into_bytes();
-    let mut r = Request::new(Operation::BatchSubmit, CLAIMS, x12);
+    batch_of(common::fixture("837P_two_claims.x12"))
+}
+
+fn batch_of(x12: String) -> Request {
+    let mut r = Request::new(Operation::BatchSubmit, CLAIMS, x12.into_bytes());
     r.metadata.sender_id = Some(SENDER.into());
     r.metadata.receiver_id = Some("DEMOPLAN".into());
     r.credentials = Some((ALICE.0.into(), ALICE.1.into()));
@@ -344,16 +347,8 @@ on_both_backends_with_url!(
         assert_row(Kind::NotReady, status, &text);
 
         // A production file before any test file of its type was accepted.
-        let mut production = batch();
-        let text = String::from_utf8(production.payload.clone()).unwrap();
-        production = Request::new(
-            Operation::BatchSubmit,
-            CLAIMS,
-            text.replacen("*1*T*:~", "*1*P*:~", 1).into_bytes(),
-        );
-        production.metadata.sender_id = Some(SENDER.into());
-        production.metadata.receiver_id = Some("DEMOPLAN".into());
-        production.credentials = Some((ALICE.0.into(), ALICE.1.into()));
+        let production =
+            batch_of(common::fixture("837P_two_claims.x12").replacen("*1*T*:~", "*1*P*:~", 1));
         let (status, text) =
             send(&http, &gw, SOAP12, batch_soap_of(&production).into_bytes()).await;
         assert_row(Kind::NotCertified, status, &text);
