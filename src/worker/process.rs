@@ -15,6 +15,7 @@ use crate::store::{Store, StoreError};
 use crate::x12::Report;
 use crate::x12::ack::{AckControl, write_acknowledgment};
 use crate::x12::report::InterchangeReport;
+use crate::x12::tree::control_numbers;
 
 pub const ACK_999_PAYLOAD_TYPE: &str = "X12_999_Response_005010X231A1";
 pub const ACK_TA1_PAYLOAD_TYPE: &str = "X12_TA1_Response_00501X231A1";
@@ -144,7 +145,8 @@ async fn acknowledgements(
         }
         let ctl = control(store).await?;
         if let Some(bytes) = write_acknowledgment(ic, &ctl) {
-            any_999 |= bytes.windows(4).any(|w| w == b"ST*9" || w == b"ST|9");
+            // Whatever delimiters the reply uses (they mirror the sender's).
+            any_999 |= control_numbers(&bytes).st01.as_deref() == Some("999");
             out.extend_from_slice(&bytes);
         }
     }
