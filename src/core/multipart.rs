@@ -1422,3 +1422,51 @@ mod tests {
         assert_eq!(find(b"", b"a"), None);
     }
 }
+
+#[cfg(test)]
+mod chunking_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::core::request::{Request, encode_mime_request, encode_mtom_request};
+
+    /// However the body arrives in pieces, a well-formed request reads the same.
+    #[tokio::test]
+    async fn every_split_reads_the_same() {
+        let x12 = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/x12/837P_two_claims.x12"),
+        )
+        .unwrap();
+        let mut r = Request::new(
+            Operation::BatchSubmit,
+            "X12_837_Request_005010X222A1",
+            x12.clone(),
+        );
+        r.metadata.sender_id = Some("110048577A".into());
+        r.metadata.receiver_id = Some("DEMOPLAN".into());
+        r.credentials = Some(("alice".into(), "secret".into()));
+        let (mime_ct, mime) = encode_mime_request(&r, "mime-boundary");
+        let (mtom_ct, mtom) = encode_mtom_request(&r, "mtom-boundary");
+        for size in 1..=600 {
+            let pieces = |b: &[u8]| {
+                let v: Vec<Result<Bytes, std::io::Error>> = b
+                    .chunks(size)
+                    .map(|c| Ok(Bytes::copy_from_slice(c)))
+                    .collect();
+                futures_util::stream::iter(v)
+            };
+            let env = read_mime_form(&mime_ct, pieces(&mime), &Limits::default())
+                .await
+                .unwrap_or_else(|e| panic!("MIME in pieces of {size}: {e}"));
+            assert_eq!(env.payload_bytes(), Some(&x12[..]), "MIME, {size}");
+            let (_, att) = read_mtom(&mtom_ct, pieces(&mtom), &Limits::default())
+                .await
+                .unwrap_or_else(|e| panic!("MTOM in pieces of {size}: {e}"));
+            assert_eq!(
+                att.get("attachment").and_then(Payload::in_memory),
+                Some(&x12[..])
+            );
+        }
+    }
+}
