@@ -454,11 +454,82 @@ where
     // body is refused as soon as it passes the limit, not after it has been read.
     let constraints = multer::Constraints::new()
         .size_limit(multer::SizeLimit::new().whole_stream(limits.max_total_bytes));
-    Ok(multer::Multipart::with_constraints(
-        body,
-        boundary,
-        constraints,
-    ))
+    Ok(reader(body, boundary, constraints))
+}
+
+/// A multer reader over `body`, through [`ArrivalGap`]: every multipart body is read this way.
+pub(crate) fn reader<S, E>(
+    body: S,
+    boundary: String,
+    constraints: multer::Constraints,
+) -> multer::Multipart<'static>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<BoxError> + 'static,
+{
+    multer::Multipart::with_constraints(ArrivalGap::new(body), boundary, constraints)
+}
+
+/// Passes a body's pieces on unchanged, but never reports its end in the same poll as the
+/// piece before it: after a piece, the end is reported one wake-up later.
+///
+/// Works around a multer 3.1.0 bug (fixed by rwf2/multer pull request #70, open and not in a
+/// release when this was written): while looking for the first boundary, multer polls the
+/// body a second time and, when that poll takes the rest of the body *and* its end, reports
+/// [`multer::Error::IncompleteStream`] without looking at what it just read. An HTTP/2
+/// request body that fits one DATA frame (END_STREAM set) and arrives just after the handler
+/// first polled it is read exactly that way, so a small, well-formed upload was refused now
+/// and then as "the body ended before the closing boundary". With the end held back, multer
+/// sees it on its next poll, after it has looked at the buffered bytes.
+struct ArrivalGap<S> {
+    body: std::pin::Pin<Box<S>>,
+    /// The last poll gave a piece: an end that comes next is held back once.
+    after_piece: bool,
+    /// The body has ended (it is not polled again).
+    ended: bool,
+}
+
+impl<S> ArrivalGap<S> {
+    fn new(body: S) -> Self {
+        Self {
+            body: Box::pin(body),
+            after_piece: false,
+            ended: false,
+        }
+    }
+}
+
+impl<S: Stream> Stream for ArrivalGap<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        use std::task::Poll;
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match self.body.as_mut().poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                self.after_piece = true;
+                Poll::Ready(Some(item))
+            }
+            Poll::Ready(None) => {
+                self.ended = true;
+                if std::mem::take(&mut self.after_piece) {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                } else {
+                    Poll::Ready(None)
+                }
+            }
+            Poll::Pending => {
+                self.after_piece = false;
+                Poll::Pending
+            }
+        }
+    }
 }
 
 fn check_part_count(count: usize, limits: &Limits) -> Result<(), Failure> {
@@ -1427,12 +1498,13 @@ mod tests {
 mod chunking_tests {
     #![allow(clippy::unwrap_used)]
 
+    use std::task::Poll;
+
     use super::*;
     use crate::core::request::{Request, encode_mime_request, encode_mtom_request};
 
-    /// However the body arrives in pieces, a well-formed request reads the same.
-    #[tokio::test]
-    async fn every_split_reads_the_same() {
+    /// An 837P batch as MIME and as MTOM: (payload, MIME type, MIME body, MTOM type, MTOM body).
+    fn batch_requests() -> (Vec<u8>, String, Vec<u8>, String, Vec<u8>) {
         let x12 = std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("fixtures/x12/837P_two_claims.x12"),
@@ -1448,6 +1520,15 @@ mod chunking_tests {
         r.credentials = Some(("alice".into(), "secret".into()));
         let (mime_ct, mime) = encode_mime_request(&r, "mime-boundary");
         let (mtom_ct, mtom) = encode_mtom_request(&r, "mtom-boundary");
+        (x12, mime_ct, mime, mtom_ct, mtom)
+    }
+
+    /// However the body is cut into pieces, a well-formed request reads the same. (These
+    /// pieces are all ready at once, so multer takes them in one poll; see
+    /// `a_body_that_arrives_whole_after_a_stall_reads_the_same` for a body that pauses.)
+    #[tokio::test]
+    async fn every_split_reads_the_same() {
+        let (x12, mime_ct, mime, mtom_ct, mtom) = batch_requests();
         for size in 1..=600 {
             let pieces = |b: &[u8]| {
                 let v: Vec<Result<Bytes, std::io::Error>> = b
@@ -1468,5 +1549,68 @@ mod chunking_tests {
                 Some(&x12[..])
             );
         }
+    }
+
+    /// A body as a socket may deliver it: the first `cut` bytes at once (none when `cut` is
+    /// 0), then nothing for a moment (`Pending`, the task woken), then the rest and the end
+    /// of the body together, with no `Pending` between them. An HTTP/2 request body that fits
+    /// one DATA frame arrives like this when the handler polls it before the frame is in.
+    fn stalls_once(
+        body: &[u8],
+        cut: usize,
+    ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+        let mut first = (cut > 0).then(|| Bytes::copy_from_slice(&body[..cut]));
+        let mut rest = Some(Bytes::copy_from_slice(&body[cut..]));
+        let mut stalled = false;
+        futures_util::stream::poll_fn(move |cx| {
+            if let Some(piece) = first.take() {
+                return Poll::Ready(Some(Ok(piece)));
+            }
+            if !stalled {
+                stalled = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(rest.take().map(Ok))
+        })
+    }
+
+    /// The body and its end arriving together, right after a stall, read like any other
+    /// arrival (multer 3.1.0 alone reports such a body as incomplete when the stall came
+    /// before the first boundary was in: see `ArrivalGap`).
+    #[tokio::test]
+    async fn a_body_that_arrives_whole_after_a_stall_reads_the_same() {
+        let (x12, mime_ct, mime, mtom_ct, mtom) = batch_requests();
+        for cut in 0..mime.len().max(mtom.len()) {
+            if cut < mime.len() {
+                let env = read_mime_form(&mime_ct, stalls_once(&mime, cut), &Limits::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("MIME after a stall at {cut}: {e}"));
+                assert_eq!(env.payload_bytes(), Some(&x12[..]), "MIME, {cut}");
+            }
+            if cut < mtom.len() {
+                let (_, att) = read_mtom(&mtom_ct, stalls_once(&mtom, cut), &Limits::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("MTOM after a stall at {cut}: {e}"));
+                assert_eq!(
+                    att.get("attachment").and_then(Payload::in_memory),
+                    Some(&x12[..]),
+                    "MTOM, {cut}"
+                );
+            }
+        }
+        // A body that really is cut short is still refused.
+        let err = read_mime_form(
+            &mime_ct,
+            stalls_once(&mime[..mime.len() - 9], 0),
+            &Limits::default(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), Kind::MalformedMultipart, "{err}");
+        let err = read_mime_form(&mime_ct, stalls_once(&mime[..10], 0), &Limits::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), Kind::MalformedMultipart, "{err}");
     }
 }

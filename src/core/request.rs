@@ -16,7 +16,7 @@ use quick_xml::events::Event;
 
 use super::envelope::{CORE_NS, CORE_RULE_VERSION, Metadata, Operation, SOAP12_NS};
 use super::error::{Failure, Kind};
-use super::multipart::{Limits, close, safe_boundary, write_part};
+use super::multipart::{Limits, close, reader, safe_boundary, write_part};
 use super::soap::{PayloadStyle, decode_payload_text, escape, resolve_reference};
 use super::validate::sha1_hex;
 
@@ -517,7 +517,7 @@ where
             .whole_stream(limits.max_total_bytes)
             .per_field(limits.spool.max_bytes),
     );
-    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
+    let mut multipart = reader(body, boundary, constraints);
     let mut reply = CoreReply {
         element: String::new(),
         metadata: Metadata::default(),
@@ -843,6 +843,28 @@ mod tests {
         };
         assert!(!reply.is_success());
         assert!(reply.payload.is_empty());
+    }
+
+    /// A MIME reply that arrives whole, with its end, just after a first poll found nothing
+    /// (as a small HTTP/2 response does) is read like any other (see `multipart::reader`).
+    #[tokio::test]
+    async fn a_mime_reply_that_arrives_whole_after_a_stall_is_read() {
+        let r = response(Operation::BatchSubmit, b"receipt");
+        let (ct, body) = encode_mime_response(&r, "b");
+        let mut body = Some(Bytes::from(body));
+        let mut stalled = false;
+        let arrival = stream::poll_fn(move |cx| {
+            if !stalled {
+                stalled = true;
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
+            std::task::Poll::Ready(body.take().map(Ok::<_, std::io::Error>))
+        });
+        let reply = read_mime_reply(&ct, arrival, &Limits::default())
+            .await
+            .unwrap();
+        check_reply(&reply, &r);
     }
 
     #[test]
