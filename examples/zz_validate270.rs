@@ -1,6 +1,9 @@
 fn main() {
     let bytes = std::fs::read("fixtures/x12/270_jane_doe.x12").unwrap();
-    let n: usize = std::env::args().nth(1).map(|a| a.parse().unwrap()).unwrap_or(200_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().unwrap())
+        .unwrap_or(200_000);
     let t = std::time::Instant::now();
     let mut acc = 0;
     for _ in 0..n {
