@@ -31,7 +31,7 @@ fn answered(
         correlation_id: correlation_id.to_owned(),
         received_at: at(micros),
         answered_at: Some(at(micros + 12_345)),
-        operation: Some("RealTimeTransaction".to_owned()),
+        operation: Some("RealTimeTransaction".into()),
         wire: Some(Wire::Mtom),
         organization: Some(organization.to_owned()),
         user_name: Some("clinic-user".to_owned()),
@@ -39,11 +39,11 @@ fn answered(
         receiver_id: Some("DEMOPLAN".to_owned()),
         payload_id: Some(payload_id.to_owned()),
         payload_type: Some("X12_270_Request_005010X279A1".to_owned()),
-        response_payload_type: Some("X12_271_Response_005010X279A1".to_owned()),
+        response_payload_type: Some("X12_271_Response_005010X279A1".into()),
         request_bytes: request.len() as u64,
         response_bytes: Some(response.len() as u64),
         http_status: Some(200),
-        error_code: Some("Success".to_owned()),
+        error_code: Some("Success".into()),
         isa13: req.isa13,
         gs06: req.gs06,
         st02: req.st02,
@@ -99,7 +99,7 @@ on_both_backends!(round_trip, |store: Store| async move {
     second.payload_id = Some("f81d4fae-7dec-11d0-a765-00a0c91e6bf6".to_owned());
     second.wire = Some(Wire::Soap);
     second.http_status = Some(400);
-    second.error_code = Some("PayloadIDRequired".to_owned());
+    second.error_code = Some("PayloadIDRequired".into());
     second.request_bytes = u64::from(u32::MAX) + 7; // beyond 32 bits: BIGINT
     store.record_message(&first).await.unwrap();
     store.record_message(&second).await.unwrap();

@@ -9,7 +9,7 @@
 //! reset, deactivation or lockout takes effect within `ttl` on every instance.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -33,7 +33,8 @@ pub struct CredentialCache {
 #[derive(Debug)]
 struct Entry {
     digest: [u8; 32],
-    principal: Principal,
+    /// Shared with every request it signs in (no copy of its ID lists per request).
+    principal: Arc<Principal>,
     verified: Instant,
 }
 
@@ -55,10 +56,11 @@ impl CredentialCache {
         }
     }
 
-    fn digest(&self, user: &str, password: &str) -> [u8; 32] {
+    /// `key` is the user's [`user_key`].
+    fn digest(&self, key: &str, password: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(self.secret);
-        h.update(user_key(user).as_bytes());
+        h.update(key.as_bytes());
         h.update([0u8]);
         h.update(password.as_bytes());
         h.finalize().into()
@@ -71,13 +73,13 @@ impl CredentialCache {
     }
 
     /// The principal of a sign-in verified within the TTL with this same password.
-    pub fn get(&self, user: &str, password: &str) -> Option<Principal> {
+    pub fn get(&self, user: &str, password: &str) -> Option<Arc<Principal>> {
         if self.ttl.is_zero() {
             return None;
         }
-        let digest = self.digest(user, password);
-        let mut entries = self.lock();
         let key = user_key(user);
+        let digest = self.digest(&key, password);
+        let mut entries = self.lock();
         let entry = entries.get(&key)?;
         if entry.verified.elapsed() >= self.ttl {
             entries.remove(&key);
@@ -87,20 +89,21 @@ impl CredentialCache {
     }
 
     /// Remembers a sign-in that was just verified.
-    pub fn put(&self, user: &str, password: &str, principal: &Principal) {
+    pub fn put(&self, user: &str, password: &str, principal: &Arc<Principal>) {
         if self.ttl.is_zero() {
             return;
         }
-        let digest = self.digest(user, password);
+        let key = user_key(user);
+        let digest = self.digest(&key, password);
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
             entries.clear();
         }
         entries.insert(
-            user_key(user),
+            key,
             Entry {
                 digest,
-                principal: principal.clone(),
+                principal: Arc::clone(principal),
                 verified: Instant::now(),
             },
         );
@@ -117,14 +120,14 @@ mod tests {
     use super::*;
     use crate::auth::AuthMethod;
 
-    fn principal() -> Principal {
-        Principal {
+    fn principal() -> Arc<Principal> {
+        Arc::new(Principal {
             organization: "Org".into(),
             user: "alice".into(),
             sender_ids: vec!["S".into()],
             provider_ids: vec![],
             via: AuthMethod::Password,
-        }
+        })
     }
 
     #[test]

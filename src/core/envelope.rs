@@ -2,6 +2,7 @@
 //! decode into [`Envelope`]; responses are built as [`ResponseEnvelope`] and encoded back in the
 //! request's own style.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::payload::Payload;
@@ -210,18 +211,19 @@ impl Envelope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseEnvelope {
     pub operation: Operation,
-    pub payload_type: String,
-    pub processing_mode: String,
+    // `Cow`: these are nearly always constants, and a response is built per request.
+    pub payload_type: Cow<'static, str>,
+    pub processing_mode: Cow<'static, str>,
     pub payload_id: String,
     /// Batch responses: the payload's length in bytes.
     pub payload_length: Option<u64>,
     pub timestamp: String,
     pub sender_id: String,
     pub receiver_id: String,
-    pub core_rule_version: String,
+    pub core_rule_version: Cow<'static, str>,
     /// Batch responses: SHA-1 of the payload, lower-case hex.
     pub checksum: Option<String>,
     pub payload: Vec<u8>,
-    pub error_code: String,
-    pub error_message: String,
+    pub error_code: Cow<'static, str>,
+    pub error_message: Cow<'static, str>,
 }

@@ -784,7 +784,7 @@ mod tests {
         assert!(reply.is_success());
         assert_eq!(
             reply.metadata.payload_type.as_deref(),
-            Some(r.payload_type.as_str())
+            Some(&*r.payload_type)
         );
         assert_eq!(reply.metadata.payload_id.as_deref(), Some("id-1"));
         assert_eq!(reply.metadata.sender_id.as_deref(), Some("DEMOPLAN"));

@@ -37,13 +37,13 @@ pub fn decode_soap(
     let mut reader = NsReader::from_str(text);
     reader.config_mut().expand_empty_elements = true;
 
-    // Local name of each open element (namespaces are checked as elements open and not needed
-    // after). `path[..depth]` is the open path; entries past it are kept to reuse their buffers:
+    // What each open element is, as far as decoding cares (namespaces are checked as elements
+    // open and not needed after); `path[..depth]` is the open path. Fixed arrays, not strings:
     // decoding runs once per request, and allocation was a visible part of its cost.
-    let mut path: Vec<String> = Vec::new();
+    let mut path = [Tag::Other; MAX_DEPTH];
     let mut depth = 0usize;
     let mut body_element: Option<String> = None;
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut fields: [Option<String>; FIELDS.len()] = Default::default();
     let mut href: Option<String> = None;
     let mut collecting: Option<Collecting> = None;
     let mut buf = String::new();
@@ -87,7 +87,7 @@ pub fn decode_soap(
                             format!("the root element must be a SOAP 1.2 Envelope, not {local}"),
                         ));
                     }
-                    2 if in_element(open, 1, "Body") => {
+                    2 if in_element(open, 1, Tag::Body) => {
                         if body_element.is_some() {
                             return Err(Failure::new(
                                 Kind::UnknownOperation,
@@ -102,12 +102,12 @@ pub fn decode_soap(
                         }
                         body_element = Some(local.to_owned());
                     }
-                    3 if in_element(open, 1, "Body") => {
+                    3 if in_element(open, 1, Tag::Body) => {
                         collecting = Some(Collecting::Field);
                         buf.clear();
                     }
                     4 if collecting == Some(Collecting::Field)
-                        && in_element(open, 3, "Payload")
+                        && in_element(open, 3, Tag::Field(PAYLOAD))
                         && local == "Include" =>
                     {
                         for a in e.attributes().flatten() {
@@ -121,9 +121,9 @@ pub fn decode_soap(
                             }
                         }
                     }
-                    _ if in_element(open, 1, "Header")
+                    _ if in_element(open, 1, Tag::Header)
                         && matches!(local, "Username" | "Password")
-                        && open.iter().any(|l| l == "UsernameToken") =>
+                        && open.contains(&Tag::UsernameToken) =>
                     {
                         if local == "Password" {
                             for a in e.attributes().flatten() {
@@ -144,13 +144,7 @@ pub fn decode_soap(
                 if depth == 1 && local == "Body" {
                     seen_body = true;
                 }
-                match path.get_mut(depth) {
-                    Some(slot) => {
-                        slot.clear();
-                        slot.push_str(local);
-                    }
-                    None => path.push(local.to_owned()),
-                }
+                path[depth] = Tag::of(open, local);
                 depth += 1;
             }
             Event::End(_) => {
@@ -158,25 +152,27 @@ pub fn decode_soap(
                     return Err(Failure::new(Kind::MalformedXml, "unbalanced end tag"));
                 };
                 depth = d;
-                let local = path[d].as_str();
-                match collecting {
-                    // A field is the Body's depth-3 element that set `collecting`.
-                    Some(Collecting::Field) if d == 3 => {
-                        if fields.iter().any(|(k, _)| k == local) {
-                            return Err(Failure::new(
-                                Kind::MalformedXml,
-                                format!("{local} appears twice"),
-                            ));
+                match (collecting, path[d]) {
+                    // A field is the Body's depth-3 element that set `collecting`; children
+                    // CORE does not define are read and ignored.
+                    (Some(Collecting::Field), tag) if d == 3 => {
+                        if let Tag::Field(i) = tag {
+                            if fields[i].is_some() {
+                                return Err(Failure::new(
+                                    Kind::MalformedXml,
+                                    format!("{} appears twice", FIELDS[i]),
+                                ));
+                            }
+                            // A copy of exactly the value's size; `buf` keeps its capacity.
+                            fields[i] = Some(buf.as_str().to_owned());
                         }
-                        // A copy of exactly the value's size; `buf` keeps its capacity.
-                        fields.push((local.to_owned(), buf.as_str().to_owned()));
                         collecting = None;
                     }
-                    Some(Collecting::Username) if local == "Username" => {
+                    (Some(Collecting::Username), Tag::Username) => {
                         user = Some(std::mem::take(&mut buf).trim().to_string());
                         collecting = None;
                     }
-                    Some(Collecting::Password) if local == "Password" => {
+                    (Some(Collecting::Password), Tag::Password) => {
                         password = Some(std::mem::take(&mut buf));
                         collecting = None;
                     }
@@ -226,8 +222,8 @@ pub fn decode_soap(
 
     // Each field is taken out once (duplicates were refused above), trimmed in place.
     let mut field = |name: &str| -> Option<String> {
-        let i = fields.iter().position(|(k, _)| k == name)?;
-        Some(trimmed(fields.swap_remove(i).1))
+        let i = FIELDS.iter().position(|&k| k == name)?;
+        fields[i].take().map(trimmed)
     };
     let checksum = field("CheckSum");
     let metadata = Metadata {
@@ -284,8 +280,56 @@ enum Collecting {
     Password,
 }
 
-fn in_element(path: &[String], depth: usize, local: &str) -> bool {
-    path.get(depth).is_some_and(|l| l == local)
+/// The children of a CORE request element that decoding reads.
+const FIELDS: [&str; 11] = [
+    "PayloadType",
+    "ProcessingMode",
+    "PayloadID",
+    "PayloadLength",
+    "TimeStamp",
+    "SenderID",
+    "ReceiverID",
+    "CORERuleVersion",
+    "CheckSum",
+    "Checksum",
+    "Payload",
+];
+/// `FIELDS[PAYLOAD]` is `Payload`.
+const PAYLOAD: usize = 10;
+
+/// An open element, as far as decoding cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Header,
+    Body,
+    /// `FIELDS[i]`, as a child of the CORE request element.
+    Field(usize),
+    UsernameToken,
+    Username,
+    Password,
+    Other,
+}
+
+impl Tag {
+    /// The tag of `local` opening inside `open`.
+    fn of(open: &[Tag], local: &str) -> Self {
+        match (open.len(), local) {
+            (1, "Header") => Self::Header,
+            (1, "Body") => Self::Body,
+            (3, _) if open[1] == Self::Body => FIELDS
+                .iter()
+                .position(|&f| f == local)
+                .map_or(Self::Other, Self::Field),
+            (_, "UsernameToken") => Self::UsernameToken,
+            (_, "Username") => Self::Username,
+            (_, "Password") => Self::Password,
+            _ => Self::Other,
+        }
+    }
+}
+
+fn in_element(path: &[Tag], depth: usize, tag: Tag) -> bool {
+    path.get(depth) == Some(&tag)
 }
 
 /// `s.trim()` as an owned string, reusing `s` when there is nothing to trim.

@@ -23,12 +23,12 @@ pub struct Rules {
 pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
     let m = &env.metadata;
     let op = env.operation;
-    let required = |v: &Option<String>, kind: Kind| -> Result<String, Failure> {
+    fn required(v: &Option<String>, kind: Kind) -> Result<&str, Failure> {
         match v.as_deref().map(str::trim) {
-            Some(s) if !s.is_empty() => Ok(s.to_string()),
+            Some(s) if !s.is_empty() => Ok(s),
             _ => Err(Failure::new(kind, "")),
         }
-    };
+    }
     let version = required(&m.core_rule_version, Kind::CoreRuleVersionRequired)?;
     if version != CORE_RULE_VERSION {
         return Err(Failure::new(
@@ -44,7 +44,7 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
         ));
     }
     let payload_type = required(&m.payload_type, Kind::PayloadTypeRequired)?;
-    if op == Operation::RealTime && !REAL_TIME_PAYLOAD_TYPES.contains(&payload_type.as_str()) {
+    if op == Operation::RealTime && !REAL_TIME_PAYLOAD_TYPES.contains(&payload_type) {
         return Err(Failure::new(
             Kind::PayloadTypeIllegal,
             format!(
@@ -57,14 +57,14 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
     // MassHealth asks for its file list with PayloadID FILELIST.
     let file_list =
         op == Operation::GenericBatchRetrieval && payload_id.eq_ignore_ascii_case("FILELIST");
-    if !file_list && uuid::Uuid::try_parse(&payload_id).is_err() {
+    if !file_list && uuid::Uuid::try_parse(payload_id).is_err() {
         return Err(Failure::new(
             Kind::PayloadIdIllegal,
             format!("received {payload_id:?}"),
         ));
     }
     let timestamp = required(&m.timestamp, Kind::TimeStampRequired)?;
-    if !is_timestamp(&timestamp) {
+    if !is_timestamp(timestamp) {
         return Err(Failure::new(
             Kind::TimeStampIllegal,
             format!("received {timestamp:?}"),
@@ -75,7 +75,7 @@ pub fn check(env: &Envelope, rules: &Rules) -> Result<(), Failure> {
         return Err(Failure::new(Kind::SenderIdIllegal, ""));
     }
     let receiver = required(&m.receiver_id, Kind::ReceiverIdRequired)?;
-    if !rules.receiver_ids.is_empty() && !rules.receiver_ids.contains(&receiver) {
+    if !rules.receiver_ids.is_empty() && !rules.receiver_ids.iter().any(|r| r == receiver) {
         return Err(Failure::new(
             Kind::ReceiverIdIllegal,
             format!(

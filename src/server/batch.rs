@@ -107,6 +107,7 @@ pub async fn receive(
         checksum: Some(validate::sha1_hex(&receipt)),
         payload: receipt,
         error_code: "Success".into(),
-        error_message: format!("Envelope was processed successfully. Tracking number {tracking}."),
+        error_message: format!("Envelope was processed successfully. Tracking number {tracking}.")
+            .into(),
     })
 }

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use super::AppState;
 use crate::auth::{self, Principal};
 use crate::core::envelope::{
-    CORE_RULE_VERSION, Credentials, Envelope, Operation, Wire, timestamp_now,
+    CORE_RULE_VERSION, Credentials, Envelope, Metadata, Operation, Wire, timestamp_now,
 };
 use crate::core::error::{Answer, Failure, Kind};
 use crate::core::multipart::{self, Attachments};
@@ -40,57 +40,61 @@ pub async fn handle(
     // Time-ordered (UUIDv7): the audit log's unique index on it then grows at its end instead
     // of touching a random page per request, which cost a page write per audited request.
     let correlation = uuid::Uuid::now_v7().to_string();
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let mut response = match (method.clone(), path.as_str()) {
-        (Method::GET, "/live") => text(StatusCode::OK, "live\n"),
-        (Method::GET, "/ready") => match state.store.ping().await {
+    let correlation_header = HeaderValue::from_str(&correlation).ok();
+    let mut response = match route(&req) {
+        Route::Live => text(StatusCode::OK, "live\n"),
+        Route::Ready => match state.store.ping().await {
             Ok(()) => text(StatusCode::OK, "ready\n"),
             Err(e) => text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("not ready: {e}\n"),
             ),
         },
-        (Method::GET, "/core") if req.uri().query().is_some_and(is_wsdl_query) => {
+        Route::Wsdl => {
             let address = format!("https://{}/core", host(&req));
             xml(
                 StatusCode::OK,
                 WSDL.replace(WSDL_ADDRESS_PLACEHOLDER, &address),
             )
         }
-        (Method::GET, "/CORERule2.2.0.xsd" | "/core/CORERule2.2.0.xsd") => {
-            xml(StatusCode::OK, XSD.to_string())
-        }
-        (Method::POST, "/core") => {
-            let outcome = core_request(&state, req, client_cert, &correlation).await;
-            let (response, log) = outcome;
-            tracing::info!(
-                correlation_id = %correlation,
-                operation = log.operation.map(Operation::name).unwrap_or("-"),
-                wire = ?log.wire,
-                user = log.user.as_deref().unwrap_or("-"),
-                payload_id = log.payload_id.as_deref().unwrap_or("-"),
-                status = response.status().as_u16(),
-                error_code = log.error_code,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "core request"
-            );
-            response
-        }
-        (_, "/core") => text(
+        Route::Xsd => xml(StatusCode::OK, XSD.to_string()),
+        Route::Core => core_request(&state, req, client_cert, correlation).await,
+        Route::CoreWrongMethod => text(
             StatusCode::METHOD_NOT_ALLOWED,
             "use POST for CORE envelopes, GET /core?wsdl for the contract\n",
         ),
-        _ => text(
+        Route::NotFound => text(
             StatusCode::NOT_FOUND,
             "not found: the CORE endpoint is /core\n",
         ),
     };
-    if let Ok(v) = HeaderValue::from_str(&correlation) {
+    if let Some(v) = correlation_header {
         response.headers_mut().insert(CORRELATION_HEADER, v);
     }
     response
+}
+
+/// What a request asks for, by method and path.
+enum Route {
+    Live,
+    Ready,
+    Wsdl,
+    Xsd,
+    Core,
+    CoreWrongMethod,
+    NotFound,
+}
+
+fn route(req: &Request<Incoming>) -> Route {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/live") => Route::Live,
+        (&Method::GET, "/ready") => Route::Ready,
+        (&Method::GET, "/core") if req.uri().query().is_some_and(is_wsdl_query) => Route::Wsdl,
+        (&Method::GET, "/CORERule2.2.0.xsd" | "/core/CORERule2.2.0.xsd") => Route::Xsd,
+        (&Method::POST, "/core") => Route::Core,
+        (_, "/core") => Route::CoreWrongMethod,
+        _ => Route::NotFound,
+    }
 }
 
 fn is_wsdl_query(q: &str) -> bool {
@@ -135,52 +139,51 @@ fn xml(status: StatusCode, body: String) -> Response<Body> {
     r
 }
 
-/// What the request's log line says.
+/// What is known of an exchange as it goes, for its log line and audit row.
 #[derive(Debug, Default)]
 struct LogFields {
     operation: Option<Operation>,
     wire: Option<Wire>,
-    organization: Option<String>,
-    user: Option<String>,
-    payload_id: Option<String>,
+    principal: Option<Arc<Principal>>,
     error_code: &'static str,
 }
 
+/// POST /core: decode, serve, encode; then one log line and one audit row for the exchange.
 async fn core_request(
     state: &AppState,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     client_cert: Option<String>,
-    correlation: &str,
-) -> (Response<Body>, LogFields) {
+    correlation: String,
+) -> Response<Body> {
+    let started = Instant::now();
     let received_at = time::OffsetDateTime::now_utc();
     let mut log = LogFields {
         error_code: "Success",
         ..LogFields::default()
     };
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
+    // Taken out of the request (the body is consumed below): no copy.
+    let content_type = req.headers_mut().remove(CONTENT_TYPE);
+    let content_type = content_type
+        .as_ref()
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let wire = wire_of(&content_type);
+        .unwrap_or("");
+    let wire = wire_of(content_type);
     log.wire = wire;
-    let decoded = decode(state, req, &content_type, wire).await;
+    let decoded = decode(state, req, content_type, wire).await;
     let (response, envelope, answer) = match decoded {
         Err(f) => {
             log.error_code = f.row().error_code;
-            let response = failure_response(&f, wire.unwrap_or(Wire::Soap), None, correlation);
+            let response = failure_response(&f, wire.unwrap_or(Wire::Soap), None, &correlation);
             (response, None, None)
         }
         Ok(envelope) => {
             log.operation = Some(envelope.operation);
-            log.payload_id = envelope.metadata.payload_id.clone();
             let wire = envelope.wire;
-            match serve_envelope(state, &envelope, client_cert, correlation, &mut log).await {
+            match serve_envelope(state, &envelope, client_cert, &correlation, &mut log).await {
                 Ok(r) => (encode(&r, wire, StatusCode::OK), Some(envelope), Some(r)),
                 Err(f) => {
                     log.error_code = f.row().error_code;
-                    let response = failure_response(&f, wire, Some(&envelope), correlation);
+                    let response = failure_response(&f, wire, Some(&envelope), &correlation);
                     (response, Some(envelope), None)
                 }
             }
@@ -190,57 +193,76 @@ async fn core_request(
         correlation,
         received_at,
         &log,
-        envelope.as_ref(),
-        answer.as_ref(),
+        envelope,
+        answer,
         response.status(),
     );
+    tracing::info!(
+        correlation_id = %record.correlation_id,
+        operation = log.operation.map(Operation::name).unwrap_or("-"),
+        wire = ?log.wire,
+        user = record.user_name.as_deref().unwrap_or("-"),
+        payload_id = record.payload_id.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        error_code = log.error_code,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "core request"
+    );
     state.audit.record(record).await;
-    (response, log)
+    response
 }
 
 /// The audit row of one exchange (metadata and control numbers; no payloads, only their SHA-1).
+/// Takes the envelope and answer, which are done with: their strings move into the row.
 fn audit_record(
-    correlation: &str,
+    correlation: String,
     received_at: time::OffsetDateTime,
     log: &LogFields,
-    env: Option<&Envelope>,
-    answer: Option<&ResponseEnvelope>,
+    env: Option<Envelope>,
+    answer: Option<ResponseEnvelope>,
     status: StatusCode,
 ) -> AuditRecord {
-    let payload = env.and_then(|e| e.payload.as_ref());
+    let (metadata, payload) = env.map_or((Metadata::default(), None), |e| (e.metadata, e.payload));
     let request = payload
+        .as_ref()
         .map(|p| control_numbers(p.head()))
         .unwrap_or_default();
-    let response_payload = answer
-        .map(|a| a.payload.as_slice())
-        .filter(|p| !p.is_empty());
-    let m = env.map(|e| &e.metadata);
+    let (response_payload_type, response_payload) = match answer {
+        Some(a) => (
+            Some(a.payload_type),
+            Some(a.payload).filter(|p| !p.is_empty()),
+        ),
+        None => (
+            (log.error_code != "Success").then_some("CoreEnvelopeError".into()),
+            None,
+        ),
+    };
     AuditRecord {
-        correlation_id: correlation.to_string(),
+        correlation_id: correlation,
         received_at,
         answered_at: Some(time::OffsetDateTime::now_utc()),
-        operation: log.operation.map(|o| o.name().to_string()),
+        operation: log.operation.map(|o| o.name().into()),
         wire: log.wire,
-        organization: log.organization.clone(),
-        user_name: log.user.clone(),
-        sender_id: m.and_then(|m| m.sender_id.clone()),
-        receiver_id: m.and_then(|m| m.receiver_id.clone()),
-        payload_id: m.and_then(|m| m.payload_id.clone()),
-        payload_type: m.and_then(|m| m.payload_type.clone()),
-        response_payload_type: answer
-            .map(|a| a.payload_type.clone())
-            .or_else(|| (log.error_code != "Success").then(|| "CoreEnvelopeError".into())),
-        request_bytes: payload.map_or(0, |p| p.len()),
-        response_bytes: response_payload.map(|p| p.len() as u64),
+        organization: log.principal.as_ref().map(|p| p.organization.clone()),
+        user_name: log.principal.as_ref().map(|p| p.user.clone()),
+        sender_id: metadata.sender_id,
+        receiver_id: metadata.receiver_id,
+        payload_id: metadata.payload_id,
+        payload_type: metadata.payload_type,
+        response_payload_type,
+        request_bytes: payload.as_ref().map_or(0, |p| p.len()),
+        response_bytes: response_payload.as_ref().map(|p| p.len() as u64),
         http_status: Some(status.as_u16()),
-        error_code: Some(log.error_code.to_string()),
+        error_code: Some(log.error_code.into()),
         isa13: request.isa13,
         gs06: request.gs06,
         st02: request.st02,
-        response_isa13: response_payload.and_then(|p| control_numbers(p).isa13),
+        response_isa13: response_payload
+            .as_deref()
+            .and_then(|p| control_numbers(p).isa13),
         test_mode: request.test,
-        request_sha1: payload.map(|p| p.sha1_hex()),
-        response_sha1: response_payload.map(validate::sha1_hex),
+        request_sha1: payload.as_ref().map(|p| p.sha1_hex()),
+        response_sha1: response_payload.as_deref().map(validate::sha1_hex),
     }
 }
 
@@ -252,8 +274,7 @@ async fn serve_envelope(
     log: &mut LogFields,
 ) -> Result<ResponseEnvelope, Failure> {
     let principal = authenticate(state, env, client_cert).await?;
-    log.user = Some(principal.user.clone());
-    log.organization = Some(principal.organization.clone());
+    log.principal = Some(Arc::clone(&principal));
     validate::check(env, &state.rules)?;
     let sender = env.metadata.sender_id.as_deref().unwrap_or("");
     if !principal.sender_ids.iter().any(|s| s == sender) {
@@ -281,7 +302,7 @@ async fn authenticate(
     state: &AppState,
     env: &Envelope,
     client_cert: Option<String>,
-) -> Result<Principal, Failure> {
+) -> Result<Arc<Principal>, Failure> {
     let result = match (&env.credentials, client_cert) {
         (Some(Credentials::PasswordDigest { .. }), _) => {
             return Err(Failure::new(Kind::PasswordDigest, ""));
@@ -290,17 +311,18 @@ async fn authenticate(
             if let Some(p) = state.signins.get(user, password) {
                 return Ok(p);
             }
-            let result =
-                auth::authenticate_password(&state.store, user, password, &state.lockout).await;
+            let result = auth::authenticate_password(&state.store, user, password, &state.lockout)
+                .await
+                .map(Arc::new);
             match &result {
                 Ok(p) => state.signins.put(user, password, p),
                 Err(_) => state.signins.forget(user),
             }
             result
         }
-        (None, Some(fingerprint)) => {
-            auth::authenticate_certificate(&state.store, &fingerprint).await
-        }
+        (None, Some(fingerprint)) => auth::authenticate_certificate(&state.store, &fingerprint)
+            .await
+            .map(Arc::new),
         (None, None) => return Err(Failure::new(Kind::AuthenticationRequired, "")),
     };
     match result {
@@ -324,40 +346,33 @@ async fn authenticate(
 
 /// The wire a Content-Type names, if any.
 fn wire_of(content_type: &str) -> Option<Wire> {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/soap+xml" | "text/xml" => Some(Wire::Soap),
-        "multipart/related" => Some(Wire::Mtom),
-        "multipart/form-data" => Some(Wire::Mime),
-        _ => None,
-    }
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    [
+        ("application/soap+xml", Wire::Soap),
+        ("text/xml", Wire::Soap),
+        ("multipart/related", Wire::Mtom),
+        ("multipart/form-data", Wire::Mime),
+    ]
+    .into_iter()
+    .find_map(|(name, wire)| essence.eq_ignore_ascii_case(name).then_some(wire))
 }
 
-/// The `action` parameter of a Content-Type (SOAP 1.2), or the SOAPAction header.
-fn action_of(content_type: &str, headers: &http::HeaderMap) -> Option<String> {
+/// The `action` parameter of a Content-Type (SOAP 1.2), or else the SOAPAction header.
+fn action_of<'a>(content_type: &'a str, soap_action: Option<&'a HeaderValue>) -> Option<&'a str> {
     content_type
         .split(';')
         .skip(1)
         .filter_map(|p| p.split_once('='))
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("action"))
-        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-        .or_else(|| {
-            headers
-                .get("soapaction")
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().trim_matches('"').to_string())
-        })
+        .map(|(_, v)| v)
+        .or_else(|| soap_action.and_then(|v| v.to_str().ok()))
+        .map(|v| v.trim().trim_matches('"'))
         .filter(|a| !a.is_empty())
 }
 
 async fn decode(
     state: &AppState,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     content_type: &str,
     wire: Option<Wire>,
 ) -> Result<Envelope, Failure> {
@@ -382,7 +397,8 @@ async fn decode(
     {
         return Err(too_large(wire, len, max));
     }
-    let action = action_of(content_type, req.headers());
+    let soap_action = req.headers_mut().remove("soapaction");
+    let action = action_of(content_type, soap_action.as_ref());
     let body = idle_limited(
         Limited::new(req.into_body(), usize::try_from(max).unwrap_or(usize::MAX))
             .into_data_stream(),
@@ -395,13 +411,13 @@ async fn decode(
                     Kind::BodyTooLarge => too_large(wire, max.saturating_add(1), max),
                     _ => f,
                 })?;
-                soap::decode_soap(&bytes, Wire::Soap, action.as_deref(), |_| None)
+                soap::decode_soap(&bytes, Wire::Soap, action, |_| None)
             }
             Wire::Mtom => {
                 let (root, attachments): (Vec<u8>, Attachments) =
                     multipart::read_mtom(content_type, body, &multipart_limits(limits)).await?;
                 // The action may also sit on the root part's type; the header's is enough here.
-                soap::decode_soap(&root, Wire::Mtom, action.as_deref(), |cid| {
+                soap::decode_soap(&root, Wire::Mtom, action, |cid| {
                     attachments.get(cid).cloned()
                 })
             }
@@ -503,27 +519,35 @@ fn body_failure(e: &(dyn std::error::Error + Send + Sync + 'static)) -> Failure 
 fn encode(r: &ResponseEnvelope, wire: Wire, status: StatusCode) -> Response<Body> {
     // Only multipart answers need a boundary (a random one costs a getrandom call).
     let boundary = || format!("hts-{}", uuid::Uuid::new_v4().simple());
-    let (content_type, body) = match wire {
+    let (content_type, body): (std::borrow::Cow<'static, str>, _) = match wire {
         Wire::Soap => (
-            "application/soap+xml; charset=utf-8".to_string(),
+            "application/soap+xml; charset=utf-8".into(),
             soap::encode_response(r, payload_style(r.operation)),
         ),
         Wire::Mtom => {
             let cid = format!("payload-{}@hts-gateway", uuid::Uuid::new_v4().simple());
             let root = soap::encode_response(r, PayloadStyle::XopInclude(&cid));
-            multipart::encode_mtom_response(
+            let (content_type, body) = multipart::encode_mtom_response(
                 &root,
                 &cid,
                 &r.payload,
                 r.operation.name(),
                 &boundary(),
-            )
+            );
+            (content_type.into(), body)
         }
-        Wire::Mime => multipart::encode_mime_response(r, &boundary()),
+        Wire::Mime => {
+            let (content_type, body) = multipart::encode_mime_response(r, &boundary());
+            (content_type.into(), body)
+        }
     };
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
-    if let Ok(v) = HeaderValue::from_str(&content_type) {
+    let content_type = match content_type {
+        std::borrow::Cow::Borrowed(s) => Ok(HeaderValue::from_static(s)),
+        std::borrow::Cow::Owned(s) => HeaderValue::try_from(s),
+    };
+    if let Ok(v) = content_type {
         resp.headers_mut().insert(CONTENT_TYPE, v);
     }
     resp
@@ -565,7 +589,7 @@ fn failure_response(
             checksum: None,
             payload: Vec::new(),
             error_code: row.error_code.into(),
-            error_message: f.message(),
+            error_message: f.message().into(),
         };
         return encode(&r, wire, status);
     }

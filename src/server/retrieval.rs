@@ -221,7 +221,8 @@ async fn deliver(
     r.error_message = format!(
         "Envelope was processed successfully. File {}.",
         file.file_name
-    );
+    )
+    .into();
     Ok(r)
 }
 
@@ -234,7 +235,7 @@ fn response(
     let m = &env.metadata;
     ResponseEnvelope {
         operation: env.operation,
-        payload_type: payload_type.into(),
+        payload_type: payload_type.to_string().into(),
         processing_mode: "Batch".into(),
         payload_id: payload_id.into(),
         payload_length: Some(payload.len() as u64),

@@ -6,6 +6,8 @@
 //! Payload bodies are never stored (PHI, size): a SHA-1 of each lets an exchange be matched to
 //! files kept elsewhere.
 
+use std::borrow::Cow;
+
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use time::OffsetDateTime;
 
@@ -47,7 +49,8 @@ pub struct AuditRecord {
     pub received_at: OffsetDateTime,
     pub answered_at: Option<OffsetDateTime>,
     /// CORE operation name (`Operation::name()`), or what the caller asked for.
-    pub operation: Option<String>,
+    // `Cow` here and below: constants on the request path, owned when read back.
+    pub operation: Option<Cow<'static, str>>,
     pub wire: Option<Wire>,
     /// The authenticated organization and user.
     pub organization: Option<String>,
@@ -57,13 +60,13 @@ pub struct AuditRecord {
     pub payload_id: Option<String>,
     /// PayloadType of the request.
     pub payload_type: Option<String>,
-    pub response_payload_type: Option<String>,
+    pub response_payload_type: Option<Cow<'static, str>>,
     /// Size of the request payload (or body, when no payload could be read).
     pub request_bytes: u64,
     pub response_bytes: Option<u64>,
     pub http_status: Option<u16>,
     /// CORE ErrorCode of the answer.
-    pub error_code: Option<String>,
+    pub error_code: Option<Cow<'static, str>>,
     /// Control numbers of the request's first interchange, group and set
     /// (see [`crate::x12::tree::control_numbers`]).
     pub isa13: Option<String>,
@@ -213,7 +216,7 @@ where
         answered_at: text("answered_at")?
             .map(|t| parse_timestamp("answered_at", &t))
             .transpose()?,
-        operation: text("operation")?,
+        operation: text("operation")?.map(Cow::Owned),
         wire,
         organization: text("organization")?,
         user_name: text("user_name")?,
@@ -221,14 +224,14 @@ where
         receiver_id: text("receiver_id")?,
         payload_id: text("payload_id")?,
         payload_type: text("payload_type")?,
-        response_payload_type: text("response_payload_type")?,
+        response_payload_type: text("response_payload_type")?.map(Cow::Owned),
         request_bytes: read_size("request_bytes", row.try_get("request_bytes")?)?,
         response_bytes: row
             .try_get::<Option<i64>, _>("response_bytes")?
             .map(|n| read_size("response_bytes", n))
             .transpose()?,
         http_status,
-        error_code: text("error_code")?,
+        error_code: text("error_code")?.map(Cow::Owned),
         isa13: text("isa13")?,
         gs06: text("gs06")?,
         st02: text("st02")?,
