@@ -47,14 +47,15 @@ impl AuditLog {
 async fn write_loop(store: Store, mut rx: mpsc::Receiver<AuditRecord>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let until = tokio::time::Instant::now() + LINGER;
-        while batch.len() < BATCH {
-            let room = BATCH - batch.len();
-            match tokio::time::timeout_at(until, rx.recv_many(&mut batch, room)).await {
-                // More arrived: keep filling until the batch is full or the time is up.
-                Ok(n) if n > 0 => {}
-                // The time is up, or every sender is gone (shutdown): write what we have.
-                _ => break,
+        if batch.len() < BATCH {
+            // Let the batch fill. Sleeping rather than waiting on the queue: records arriving
+            // meanwhile cost no wake-up of this task each.
+            tokio::time::sleep(LINGER).await;
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
             }
         }
         // Retry a failed write with back-off: the database may be restarting. Records stay in

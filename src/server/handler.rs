@@ -479,17 +479,32 @@ where
 }
 
 /// Reads a whole body into memory (its size is bounded by the `Limited` it is read through).
-async fn collect<S>(body: S) -> Result<Vec<u8>, Failure>
+/// A body that arrives in one piece (a real-time request, usually) is kept as it came.
+async fn collect<S>(body: S) -> Result<Bytes, Failure>
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, BoxError>>,
 {
     use futures_util::StreamExt as _;
     let mut body = std::pin::pin!(body);
-    let mut out = Vec::new();
+    let mut first: Option<Bytes> = None;
+    let mut rest = Vec::new();
     while let Some(piece) = body.next().await {
-        out.extend_from_slice(&piece.map_err(|e| body_failure(&*e))?);
+        let piece = piece.map_err(|e| body_failure(&*e))?;
+        match &first {
+            None => first = Some(piece),
+            Some(f) => {
+                if rest.is_empty() {
+                    rest.extend_from_slice(f);
+                }
+                rest.extend_from_slice(&piece);
+            }
+        }
     }
-    Ok(out)
+    Ok(if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        Bytes::from(rest)
+    })
 }
 
 fn multipart_limits(limits: &super::Limits) -> multipart::Limits {
