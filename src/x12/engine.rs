@@ -59,8 +59,13 @@ struct CleanSegments {
     at: Vec<(u32, u32)>,
 }
 
-/// Room made at the first clean segment: a real-time request's set fits.
+/// Room made at the first clean segment remembered.
 const CLEAN_START: usize = 1024;
+
+/// Clean segments are remembered from this position in the set on: the memo pays off when
+/// segments repeat (claim after claim), not in a real-time inquiry, which it would cost two
+/// allocations.
+const CLEAN_AFTER: u32 = 16;
 
 /// Above this many bytes the buffer is emptied rather than grown: copies that no longer fit in
 /// place pile up at its end, and forgetting costs only a recheck.
@@ -135,9 +140,11 @@ fn text(v: &[u8]) -> Cow<'_, str> {
 }
 
 /// Control numbers seen so far: those of up to 15 bytes (all valid ones) packed into integers,
-/// so remembering one costs no allocation of its own.
+/// the first of them inline (a real-time request has one interchange, group and set), so that
+/// remembering one costs no allocation of its own.
 #[derive(Default)]
 struct SeenValues {
+    first: Option<u128>,
     packed: HashSet<u128>,
     long: HashSet<String>,
 }
@@ -146,12 +153,17 @@ impl SeenValues {
     /// True when `v` was not seen before.
     fn insert(&mut self, v: &str) -> bool {
         match pack(v.as_bytes()) {
-            Some(k) => self.packed.insert(k),
+            Some(k) if self.first.is_none() => {
+                self.first = Some(k);
+                true
+            }
+            Some(k) => self.first != Some(k) && self.packed.insert(k),
             None => self.long.insert(v.to_string()),
         }
     }
 
     fn clear(&mut self) {
+        self.first = None;
         self.packed.clear();
         self.long.clear();
     }
@@ -950,7 +962,7 @@ fn check_into(
     check.elements.clear();
     check.syntax_error = false;
     check_segment(seg_spec, seg, check);
-    if check.elements.is_empty() && !check.syntax_error {
+    if check.elements.is_empty() && !check.syntax_error && position > CLEAN_AFTER {
         state.last_clean.remember(spec.nodes.len(), node, raw);
     }
     let check = &mut state.check;

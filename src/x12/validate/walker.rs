@@ -45,6 +45,8 @@ pub struct Walker<'s> {
     /// The required nodes passed over by remembered walks ([`Memo::passed`] ranges into it).
     memo_passed: Vec<NodeId>,
     memo_enabled: bool,
+    /// Segments walked so far.
+    walks: u32,
 }
 
 /// A remembered walk with what it is found by: the segment ID, where its qualifiers sit, and
@@ -77,6 +79,11 @@ struct Memo {
 /// (valid files need a handful; the cap bounds what hostile input can make us keep).
 const MEMO_PER_NODE: usize = 16;
 
+/// Walks are remembered from this segment of the set on: the memo pays off when segments
+/// repeat (claim after claim, service line after service line), not in a real-time inquiry,
+/// which it would cost three allocations.
+const MEMO_AFTER: u32 = 16;
+
 /// Room made for remembered walks at the first one.
 const MEMO_START: usize = 32;
 
@@ -98,6 +105,7 @@ impl<'s> Walker<'s> {
             memo_heads: Vec::new(),
             memo_passed: Vec::new(),
             memo_enabled: true,
+            walks: 0,
         }
     }
 
@@ -119,6 +127,7 @@ impl<'s> Walker<'s> {
     /// Finds the guide node for `seg`; issues found on the way are appended to `out`.
     pub fn walk(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
         let id = seg.id_key();
+        self.walks = self.walks.saturating_add(1);
         if self.memo_enabled
             && let Some(&(mut at, _)) = self.memo_heads.get(self.current as usize)
         {
@@ -152,6 +161,7 @@ impl<'s> Walker<'s> {
         let found = self.walk_in_full(seg, out);
         if let Some(found) = found
             && self.memo_enabled
+            && self.walks > MEMO_AFTER
             && out.len() == before
             && self.pending.is_empty()
             && let Some(positions) = self.spec.qualifier_positions(id)
