@@ -290,7 +290,7 @@ pub fn human(path: &Path, r: &Report) -> String {
                     "      set {} {} ({}): {verdict}",
                     set.st01,
                     set.st02,
-                    set.guide.as_deref().unwrap_or("no guide")
+                    set.guide.unwrap_or("no guide")
                 );
                 for e in &set.errors {
                     let _ = writeln!(s, "        error IK5 {}: {}", e.code, e.message);

@@ -254,12 +254,12 @@ fn audit_record(
         response_bytes: response_payload.as_ref().map(|p| p.len() as u64),
         http_status: Some(status.as_u16()),
         error_code: Some(log.error_code.into()),
-        isa13: request.isa13,
-        gs06: request.gs06,
-        st02: request.st02,
+        isa13: request.isa13.map(String::from),
+        gs06: request.gs06.map(String::from),
+        st02: request.st02.map(String::from),
         response_isa13: response_payload
             .as_deref()
-            .and_then(|p| control_numbers(p).isa13),
+            .and_then(|p| control_numbers(p).isa13.map(String::from)),
         test_mode: request.test,
         request_sha1: payload.as_ref().map(|p| p.sha1_hex()),
         response_sha1: response_payload.as_deref().map(validate::sha1_hex),

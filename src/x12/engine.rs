@@ -2,13 +2,14 @@
 //! against its implementation guide. Fed one lexeme at a time, so memory stays bounded by the
 //! largest transaction set's findings, not by the payload.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::delimiters::ISA_FIELD_WIDTHS;
 use super::lexer::Lexeme;
 use super::report::*;
 use super::segment::Segment;
-use super::spec::{Spec, ids, spec_for};
+use super::spec::{Spec, ids, pack, spec_for};
 use super::validate::element::{SegmentCheck, check_segment, is_date, is_time};
 use super::validate::rules::{ClaimId, RuleIssue, Rules};
 use super::validate::walker::{WalkIssue, Walker};
@@ -46,7 +47,62 @@ struct SetState {
     check: SegmentCheck,
     rule_issues: Vec<RuleIssue>,
     /// Per guide segment, the bytes of the last occurrence that passed the element checks.
-    last_clean: Vec<Vec<u8>>,
+    last_clean: CleanSegments,
+}
+
+/// The last clean occurrence of each guide segment, all in one buffer (a buffer per segment
+/// cost an allocation for each one a set uses).
+#[derive(Default)]
+struct CleanSegments {
+    bytes: Vec<u8>,
+    /// Per guide segment: where its bytes are in `bytes` (empty when none is known).
+    at: Vec<(u32, u32)>,
+}
+
+/// Room made at the first clean segment remembered.
+const CLEAN_START: usize = 1024;
+
+/// Clean segments are remembered from this position in the set on: the memo pays off when
+/// segments repeat (claim after claim), not in a real-time inquiry, which it would cost two
+/// allocations.
+const CLEAN_AFTER: u32 = 16;
+
+/// Above this many bytes the buffer is emptied rather than grown: copies that no longer fit in
+/// place pile up at its end, and forgetting costs only a recheck.
+const CLEAN_MAX: usize = 64 * 1024;
+
+impl CleanSegments {
+    /// Is `raw` the last clean occurrence of guide segment `node`?
+    fn is(&self, node: super::spec::NodeId, raw: &[u8]) -> bool {
+        self.at
+            .get(node as usize)
+            .and_then(|&(start, len)| self.bytes.get(start as usize..(start + len) as usize))
+            .is_some_and(|seen| !seen.is_empty() && seen == raw)
+    }
+
+    /// Records `raw` as the last clean occurrence of `node` (of a guide with `nodes` nodes).
+    fn remember(&mut self, nodes: usize, node: super::spec::NodeId, raw: &[u8]) {
+        if self.at.is_empty() {
+            self.at = vec![(0, 0); nodes];
+            self.bytes.reserve(CLEAN_START);
+        }
+        let Some(&(start, len)) = self.at.get(node as usize) else {
+            return;
+        };
+        if raw.len() <= len as usize {
+            // Over the previous copy.
+            let start = start as usize;
+            self.bytes[start..start + raw.len()].copy_from_slice(raw);
+        } else {
+            if self.bytes.len() + raw.len() > CLEAN_MAX {
+                self.bytes.clear();
+                self.at.fill((0, 0));
+            }
+            self.at[node as usize].0 = u32::try_from(self.bytes.len()).unwrap_or(0);
+            self.bytes.extend_from_slice(raw);
+        }
+        self.at[node as usize].1 = u32::try_from(raw.len()).unwrap_or(0);
+    }
 }
 
 /// Streaming validator. Feed it lexemes with [`Validator::push`], then call [`Validator::finish`].
@@ -56,9 +112,9 @@ pub struct Validator {
     interchange: Option<InterchangeReport>,
     group_open: bool,
     set: Option<SetState>,
-    isa13_seen: HashSet<String>,
-    gs06_seen: HashSet<String>,
-    st02_seen: HashSet<String>,
+    isa13_seen: SeenValues,
+    gs06_seen: SeenValues,
+    st02_seen: SeenValues,
     content_error_reported: bool,
     junk_end: u64,
     junk_len: u64,
@@ -78,8 +134,39 @@ fn junk_message(len: u64) -> String {
     format!("{len} bytes outside any interchange (data must start with ISA and end with IEA)")
 }
 
-fn text(v: &[u8]) -> String {
-    String::from_utf8_lossy(v).into_owned()
+/// An element as text (invalid UTF-8 replaced); borrowed, so free, when it is valid.
+fn text(v: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(v)
+}
+
+/// Control numbers seen so far: those of up to 15 bytes (all valid ones) packed into integers,
+/// the first of them inline (a real-time request has one interchange, group and set), so that
+/// remembering one costs no allocation of its own.
+#[derive(Default)]
+struct SeenValues {
+    first: Option<u128>,
+    packed: HashSet<u128>,
+    long: HashSet<String>,
+}
+
+impl SeenValues {
+    /// True when `v` was not seen before.
+    fn insert(&mut self, v: &str) -> bool {
+        match pack(v.as_bytes()) {
+            Some(k) if self.first.is_none() => {
+                self.first = Some(k);
+                true
+            }
+            Some(k) => self.first != Some(k) && self.packed.insert(k),
+            None => self.long.insert(v.to_string()),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.first = None;
+        self.packed.clear();
+        self.long.clear();
+    }
 }
 
 impl Validator {
@@ -204,7 +291,7 @@ impl Validator {
 
     fn isa(&mut self, seg: &Segment<'_>, layout: super::delimiters::IsaLayout, offset: u64) {
         self.close_interchange(offset, true);
-        let isa: Vec<String> = (1..=16).map(|n| text(seg.element(n))).collect();
+        let isa = Elements::<16>::of(seg);
         let mut errors = Vec::new();
         let mut err =
             |code: &'static str, message: String| errors.push(EnvelopeError { code, message });
@@ -269,7 +356,7 @@ impl Validator {
                 );
             }
         }
-        let f = |n: usize| isa[n - 1].as_str();
+        let f = |n: usize| isa.get(n);
         if !["00", "03"].contains(&f(1)) {
             err("010", format!("ISA01 {:?} is not 00 or 03", f(1)));
         }
@@ -320,7 +407,7 @@ impl Validator {
                 format!("ISA15 {:?} is not P (production) or T (test)", f(15)),
             );
         }
-        if !self.isa13_seen.insert(f(13).to_string()) {
+        if !self.isa13_seen.insert(f(13)) {
             err(
                 "025",
                 format!(
@@ -432,10 +519,10 @@ impl Validator {
         if self.group_open {
             self.close_group(true);
         }
-        let gs: Vec<String> = (1..=8).map(|n| text(seg.element(n))).collect();
+        let gs = Elements::<8>::of(seg);
         let mut errors = Vec::new();
         let mut content: Vec<String> = Vec::new();
-        let f = |n: usize| gs[n - 1].as_str();
+        let f = |n: usize| gs.get(n);
         // What a 999 must echo (GS01, GS06, GS08) has to be well-formed; otherwise the GS is
         // invalid interchange content (TA1 024) rather than a group a 999 could describe.
         let known_group = f(1) == "FA" || super::ack::ACKNOWLEDGEABLE_GROUPS.contains(&f(1));
@@ -465,7 +552,7 @@ impl Validator {
         let g6 = f(6);
         if g6.is_empty() || g6.len() > 9 || !g6.bytes().all(|b| b.is_ascii_digit()) {
             content.push(format!("GS06 {g6:?} is not a 1-9 digit number"));
-        } else if !self.gs06_seen.insert(g6.to_string()) {
+        } else if !self.gs06_seen.insert(g6) {
             errors.push(GroupError {
                 code: "19",
                 message: format!("group control number {g6} is used twice in this interchange"),
@@ -559,13 +646,21 @@ impl Validator {
             text(seg.element(2)),
             text(seg.element(3)),
         );
-        let Some(g) = self.group() else { return };
-        let (gs01, gs08) = (g.gs(1).to_string(), g.gs(8).to_string());
+        // The group by field, not through `self.group()`: `st02_seen` is updated meanwhile.
+        let Some(g) = self
+            .interchange
+            .as_ref()
+            .and_then(|i| i.groups.last())
+            .filter(|_| self.group_open)
+        else {
+            return;
+        };
+        let (gs01, gs08) = (g.gs(1), g.gs(8));
         let group_ok = g.errors.is_empty();
         let mut report = SetReport {
-            st01: st01.clone(),
-            st02: st02.clone(),
-            st03: st03.clone(),
+            st01: st01.to_string(),
+            st02: st02.to_string(),
+            st03: st03.to_string(),
             segment_count: 1,
             ..SetReport::default()
         };
@@ -592,7 +687,7 @@ impl Validator {
                 "7",
                 format!("ST02 {st02:?} must be 4-9 characters"),
             );
-        } else if !self.st02_seen.insert(st02.clone()) {
+        } else if !self.st02_seen.insert(&st02) {
             err(
                 &mut report,
                 "23",
@@ -601,10 +696,10 @@ impl Validator {
         }
         // GS08 names the guide for the whole group; ST03 must repeat it (checked below). Only when
         // GS08 names no guide for this set is ST03 tried.
-        let version = if spec_for(&st01, &gs08).is_some() || st03.is_empty() {
-            gs08.as_str()
+        let version = if spec_for(&st01, gs08).is_some() || st03.is_empty() {
+            gs08
         } else {
-            st03.as_str()
+            &*st03
         };
         let spec: Option<&'static Spec> = spec_for(&st01, version);
         if spec.is_none() && group_ok && report.errors.is_empty() {
@@ -616,7 +711,7 @@ impl Validator {
                 ),
             );
         }
-        report.guide = spec.map(|s| s.version.to_string());
+        report.guide = spec.map(|s| &*s.version);
         let mut state = SetState {
             walker: spec.map(|s| {
                 if self.full_walks {
@@ -632,7 +727,7 @@ impl Validator {
             walk: Vec::new(),
             check: SegmentCheck::default(),
             rule_issues: Vec::new(),
-            last_clean: Vec::new(),
+            last_clean: CleanSegments::default(),
         };
         if let Some(spec) = spec {
             let st_node = spec.opening_segment(super::spec::ROOT).unwrap_or_default();
@@ -644,7 +739,7 @@ impl Validator {
                     repetition: 0,
                     reference: "1705".into(),
                     code: "7",
-                    value: Some(st03.clone()),
+                    value: Some(st03.to_string()),
                     message: format!("ST03 {st03:?} differs from GS08 {gs08:?}"),
                 };
                 push_segment_issue(
@@ -670,7 +765,7 @@ impl Validator {
         state.report.segment_count += 1;
         let position = state.report.segment_count;
         match seg.id_key() {
-            ids::LS => state.ls = Some(text(seg.element(1))),
+            ids::LS => state.ls = Some(text(seg.element(1)).into_owned()),
             ids::CLM => state.claim = Some(ClaimId::new(seg.element(1))),
             ids::HL => state.claim = None,
             _ => {}
@@ -776,7 +871,6 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
     }
     let walk = std::mem::take(&mut state.walk);
     let seg_id = text(seg.id());
-    let before = before.to_string();
     for w in &walk {
         let (name, code, loop_id, message) = match *w {
             WalkIssue::Missing { node, is_loop } => {
@@ -799,13 +893,13 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
                 )
             }
             WalkIssue::NotUsed { node } => (
-                seg_id.clone(),
+                seg_id.to_string(),
                 "I4",
                 spec.loop_id_of(node).to_string(),
                 format!("{} is marked Not Used here", spec.node(node).name),
             ),
             WalkIssue::MaxUse { node } => (
-                seg_id.clone(),
+                seg_id.to_string(),
                 "5",
                 spec.loop_id_of(node).to_string(),
                 format!(
@@ -815,7 +909,7 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
                 ),
             ),
             WalkIssue::LoopMax { node } => (
-                seg_id.clone(),
+                seg_id.to_string(),
                 "4",
                 spec.node(node).id.to_string(),
                 format!(
@@ -837,7 +931,7 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
                 } else {
                     format!("{seg_id:?} is not a valid segment ID")
                 };
-                (seg_id.clone(), "1", before.clone(), msg)
+                (seg_id.to_string(), "1", before.to_string(), msg)
             }
         };
         push_segment_issue(state, position, &name, code, &loop_id, message, vec![]);
@@ -861,24 +955,15 @@ fn check_into(
     // Element checks are a pure function of the guide segment and the bytes: a segment equal to
     // the last clean one at the same place (payer, dates, codes repeat claim after claim) passes.
     let raw = seg.raw();
-    if state
-        .last_clean
-        .get(node as usize)
-        .is_some_and(|seen| seen.as_slice() == raw)
-    {
+    if state.last_clean.is(node, raw) {
         return;
     }
     let check = &mut state.check;
     check.elements.clear();
     check.syntax_error = false;
     check_segment(seg_spec, seg, check);
-    if check.elements.is_empty() && !check.syntax_error {
-        if state.last_clean.is_empty() {
-            state.last_clean.resize_with(spec.nodes.len(), Vec::new);
-        }
-        let seen = &mut state.last_clean[node as usize];
-        seen.clear();
-        seen.extend_from_slice(raw);
+    if check.elements.is_empty() && !check.syntax_error && position > CLEAN_AFTER {
+        state.last_clean.remember(spec.nodes.len(), node, raw);
     }
     let check = &mut state.check;
     if !check.elements.is_empty() || check.syntax_error {

@@ -102,7 +102,7 @@ pub struct SetReport {
     pub st02: String,
     pub st03: String,
     /// The implementation guide it was validated against, if any.
-    pub guide: Option<String>,
+    pub guide: Option<&'static str>,
     pub segment_count: u32,
     pub errors: Vec<SetError>,
     pub segments: Vec<SegmentIssue>,
@@ -127,11 +127,70 @@ impl SetReport {
     }
 }
 
+/// A fixed number of elements as received (ISA01..ISA16, GS01..GS08), kept as one string with
+/// the end of each element: one allocation where a `Vec<String>` took `N + 1`, on the path
+/// every request takes. Serializes as a list of strings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Elements<const N: usize> {
+    text: String,
+    ends: [u32; N],
+}
+
+impl<const N: usize> Default for Elements<N> {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            ends: [0; N],
+        }
+    }
+}
+
+impl<const N: usize> Elements<N> {
+    /// Elements 1..=N of `seg`, as text (invalid UTF-8 replaced); missing ones are empty.
+    pub fn of(seg: &super::Segment<'_>) -> Self {
+        let mut text = String::with_capacity((1..=N).map(|n| seg.element(n).len()).sum());
+        let mut ends = [0; N];
+        for (n, end) in ends.iter_mut().enumerate() {
+            text.push_str(&String::from_utf8_lossy(seg.element(n + 1)));
+            // A segment is at most `lexer::MAX_SEGMENT_LEN` bytes; replacement characters at
+            // most triple that.
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Self { text, ends }
+    }
+
+    /// Element `n` (1-based); empty when out of range.
+    pub fn get(&self, n: usize) -> &str {
+        let Some(&end) = n.checked_sub(1).and_then(|i| self.ends.get(i)) else {
+            return "";
+        };
+        let start = if n >= 2 { self.ends[n - 2] } else { 0 };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+
+    /// Elements 1..=N in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (1..=N).map(|n| self.get(n))
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for Elements<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<const N: usize> Serialize for Elements<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
 /// One functional group (GS..GE).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct GroupReport {
     /// GS01..GS08.
-    pub gs: Vec<String>,
+    pub gs: Elements<8>,
     pub errors: Vec<GroupError>,
     /// GE01 as received, when it was a number.
     pub declared_sets: Option<u64>,
@@ -140,7 +199,7 @@ pub struct GroupReport {
 
 impl GroupReport {
     pub fn gs(&self, n: usize) -> &str {
-        self.gs.get(n - 1).map_or("", String::as_str)
+        self.gs.get(n)
     }
 
     pub fn accepted_sets(&self) -> usize {
@@ -169,7 +228,7 @@ impl GroupReport {
 pub struct InterchangeReport {
     pub offset: u64,
     /// ISA01..ISA16 as received.
-    pub isa: Vec<String>,
+    pub isa: Elements<16>,
     #[serde(skip)]
     pub delimiters: Delimiters,
     pub errors: Vec<EnvelopeError>,
@@ -179,7 +238,7 @@ pub struct InterchangeReport {
 
 impl InterchangeReport {
     pub fn isa(&self, n: usize) -> &str {
-        self.isa.get(n - 1).map_or("", String::as_str)
+        self.isa.get(n)
     }
 
     pub fn control_number(&self) -> &str {

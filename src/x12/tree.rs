@@ -2,6 +2,8 @@
 //! each set as its segments (zero-copy). The responders read accepted payloads through it;
 //! validation ([`crate::x12::validate`]) says whether a payload is sound first.
 
+use std::borrow::Cow;
+
 use super::delimiters::Delimiters;
 use super::lexer::{Lexeme, Lexer, Step};
 use super::segment::Segment;
@@ -73,6 +75,10 @@ pub enum HlStep<'s, 'a> {
     Segment(&'a [u8], &'s Segment<'a>),
 }
 
+/// Segments a set's list has room for from the start: a real-time inquiry's, so the list is
+/// allocated once instead of grown four times.
+const SET_CAPACITY: usize = 16;
+
 /// Splits `bytes` into its envelope tree. Segments outside the structure they need (a GS
 /// before any ISA, a segment outside ST..SE) are skipped: validation reports them.
 pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
@@ -106,9 +112,9 @@ pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
             }),
             b"ST" => {
                 if let Some(g) = ic.groups.last_mut() {
-                    g.sets.push(TransactionSet {
-                        segments: vec![seg],
-                    });
+                    let mut segments = Vec::with_capacity(SET_CAPACITY);
+                    segments.push(seg);
+                    g.sets.push(TransactionSet { segments });
                     in_set = true;
                 }
             }
@@ -128,20 +134,22 @@ pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
 }
 
 /// Control numbers of a payload's first interchange, group and set, for the audit log.
-/// A value is `None` when its segment is absent, unreadable or the element empty.
+/// A value is `None` when its segment is absent, unreadable or the element empty. Values borrow
+/// the payload (copied only if they are not valid UTF-8): a request reads them twice, and most
+/// are only looked at.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ControlNumbers {
-    pub isa13: Option<String>,
-    pub gs06: Option<String>,
-    pub st02: Option<String>,
+pub struct ControlNumbers<'a> {
+    pub isa13: Option<Cow<'a, str>>,
+    pub gs06: Option<Cow<'a, str>>,
+    pub st02: Option<Cow<'a, str>>,
     /// ISA15 is `T` (test data).
     pub test: bool,
     /// GS08 (the implementation guide version, e.g. `005010X222A1`) and ST01 of that set.
-    pub gs08: Option<String>,
-    pub st01: Option<String>,
+    pub gs08: Option<Cow<'a, str>>,
+    pub st01: Option<Cow<'a, str>>,
 }
 
-impl ControlNumbers {
+impl ControlNumbers<'_> {
     /// The transaction type as partners and certification name it: `837P`, `837I`, `837D`
     /// (told apart by the guide in GS08), otherwise ST01 (`270`, `834`, …); `None` without a
     /// transaction set.
@@ -164,7 +172,7 @@ const MAX_CONTROL_NUMBER_LEN: usize = 35;
 /// Reads ISA13, ISA15, GS06 and ST02 from the first interchange, its first group and that
 /// group's first set. Stops there, so it costs only the envelope's first few segments; never
 /// fails (the audit log records whatever arrived, valid or not).
-pub fn control_numbers(payload: &[u8]) -> ControlNumbers {
+pub fn control_numbers(payload: &[u8]) -> ControlNumbers<'_> {
     let mut out = ControlNumbers::default();
     let mut lexer = Lexer::new();
     let mut pos = 0;
@@ -210,10 +218,9 @@ pub fn control_numbers(payload: &[u8]) -> ControlNumbers {
     out
 }
 
-fn control_value(raw: &[u8]) -> Option<String> {
+fn control_value(raw: &[u8]) -> Option<Cow<'_, str>> {
     let v = raw.trim_ascii();
-    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN)
-        .then(|| String::from_utf8_lossy(v).into_owned())
+    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN).then(|| String::from_utf8_lossy(v))
 }
 
 #[cfg(test)]
@@ -222,8 +229,8 @@ mod control_number_tests {
 
     const JANE: &[u8] = include_bytes!("../../fixtures/x12/270_jane_doe.x12");
 
-    fn some(s: &str) -> Option<String> {
-        Some(s.to_owned())
+    fn some(s: &str) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed(s))
     }
 
     #[test]
@@ -239,13 +246,16 @@ mod control_number_tests {
                 st01: some("270"),
             }
         );
-        assert_eq!(control_numbers(JANE).transaction_type(), some("270"));
+        assert_eq!(
+            control_numbers(JANE).transaction_type().as_deref(),
+            Some("270")
+        );
         let claims = ControlNumbers {
             st01: some("837"),
             gs08: some("005010X223A2"),
             ..ControlNumbers::default()
         };
-        assert_eq!(claims.transaction_type(), some("837I"));
+        assert_eq!(claims.transaction_type().as_deref(), Some("837I"));
         assert_eq!(ControlNumbers::default().transaction_type(), None);
     }
 
@@ -275,13 +285,13 @@ mod control_number_tests {
             // Values only appear once their segment has been read, and are prefixes of the
             // real ones while it is cut short.
             if let Some(v) = &c.isa13 {
-                assert!("000000101".starts_with(v.as_str()), "{n}: {c:?}");
+                assert!("000000101".starts_with(v.as_ref()), "{n}: {c:?}");
             }
             if let Some(v) = &c.gs06 {
-                assert!("101".starts_with(v.as_str()), "{n}: {c:?}");
+                assert!("101".starts_with(v.as_ref()), "{n}: {c:?}");
             }
             if let Some(v) = &c.st02 {
-                assert!("0001".starts_with(v.as_str()), "{n}: {c:?}");
+                assert!("0001".starts_with(v.as_ref()), "{n}: {c:?}");
             }
         }
         // Cut inside the GS: ISA known, the rest not yet.

@@ -2,6 +2,9 @@
 
 use super::delimiters::Delimiters;
 
+/// Bytes reserved by [`SegmentWriter::new`].
+const INITIAL_CAPACITY: usize = 1024;
+
 /// Accumulates segments into a byte buffer.
 #[derive(Debug)]
 pub struct SegmentWriter {
@@ -16,7 +19,9 @@ pub struct SegmentWriter {
 impl SegmentWriter {
     pub fn new(delims: Delimiters) -> Self {
         Self {
-            out: Vec::new(),
+            // A real-time answer's whole interchange (ISA, a 271 or 999, IEA) fits: the buffer
+            // is allocated once rather than grown through every power of two.
+            out: Vec::with_capacity(INITIAL_CAPACITY),
             delims,
             line_breaks: false,
             counted: 0,
@@ -82,9 +87,13 @@ impl SegmentWriter {
                 10 => self.out.push(self.delims.repetition.unwrap_or(b'^')),
                 15 => self.out.push(self.delims.component),
                 _ => {
-                    let v: String = f.chars().take(width).collect();
-                    let v = format!("{v:<width$}");
-                    self.push_value(&v, false);
+                    // The first `width` characters, then spaces up to `width` characters.
+                    let (end, kept) = f
+                        .char_indices()
+                        .nth(width)
+                        .map_or((f.len(), f.chars().count()), |(at, _)| (at, width));
+                    self.push_value(f.get(..end).unwrap_or(f), false);
+                    self.out.resize(self.out.len() + (width - kept), b' ');
                 }
             }
         }
@@ -144,6 +153,52 @@ fn clean_into(d: Delimiters, v: &str, allow_structure: bool, out: &mut Vec<u8>) 
         out.extend_from_slice(v.as_bytes());
     } else {
         out.extend(v.bytes().map(|b| if keep(b) { b } else { b' ' }));
+    }
+}
+
+/// A number written out without a heap allocation, for elements that are counts or control
+/// numbers: `writer.segment("GE", &[Digits::new(n).as_str(), …])`.
+#[derive(Clone, Copy)]
+pub struct Digits {
+    buf: [u8; 20],
+    start: u8,
+}
+
+impl Digits {
+    pub fn new(n: u64) -> Self {
+        Self::padded(n, 1)
+    }
+
+    /// With leading zeros up to `width` digits (at most 20).
+    pub fn padded(mut n: u64, width: usize) -> Self {
+        let mut buf = [b'0'; 20];
+        let mut start = buf.len();
+        while n > 0 || start > buf.len().saturating_sub(width.max(1)) {
+            start -= 1;
+            buf[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        Self {
+            buf,
+            start: start as u8,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are written.
+        std::str::from_utf8(self.buf.get(self.start as usize..).unwrap_or_default()).unwrap_or("")
+    }
+}
+
+impl AsRef<str> for Digits {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Digits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -215,6 +270,45 @@ mod tests {
             crate::x12::delimiters::read_isa(&out).unwrap().delimiters,
             Delimiters::default()
         );
+    }
+
+    #[test]
+    fn digits() {
+        for n in [0, 1, 9, 10, 77, 1234, 999_999_999, 1_000_000_000, u64::MAX] {
+            assert_eq!(Digits::new(n).as_str(), n.to_string());
+            assert_eq!(Digits::padded(n, 9).as_str(), format!("{n:09}"));
+            assert_eq!(Digits::padded(n, 20).as_str(), format!("{n:020}"));
+        }
+    }
+
+    #[test]
+    fn isa_fields_are_cut_and_padded_by_character() {
+        let mut w = SegmentWriter::new(Delimiters::default());
+        let long = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        w.isa(&[
+            "0",
+            "é",
+            "00",
+            "",
+            "ZZ",
+            long,
+            "ZZ",
+            "Zoë",
+            "240101",
+            "1200",
+            "^",
+            "00501",
+            "000000001",
+            "0",
+            "T",
+            ":",
+        ]);
+        let mut expected = String::from("ISA*0 *");
+        expected.push_str(&format!("{:<10}", "é").replace('é', "  "));
+        expected.push_str("*00*          *ZZ*ABCDEFGHIJKLMNO*ZZ*");
+        expected.push_str(&format!("{:<15}", "Zoë").replace('ë', "  "));
+        expected.push_str("*240101*1200*^*00501*000000001*0*T*:~");
+        assert_eq!(String::from_utf8(w.finish()).unwrap(), expected);
     }
 
     #[test]

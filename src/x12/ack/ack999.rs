@@ -1,9 +1,11 @@
 //! Writes the acknowledgement interchange for one received interchange.
 
+use std::borrow::Cow;
+
 use crate::x12::engine::ID_QUALIFIERS;
 use crate::x12::report::{GroupReport, InterchangeReport, SetReport};
 use crate::x12::validate::element::{is_date, is_time};
-use crate::x12::writer::{SegmentWriter, reply_delimiters};
+use crate::x12::writer::{Digits, SegmentWriter, reply_delimiters};
 
 /// Functional groups a 999 can acknowledge (AK101); acknowledgements (FA) are not acknowledged.
 pub const ACKNOWLEDGEABLE_GROUPS: &[&str] = &["BE", "HB", "HC", "HI", "HN", "HP", "HR", "HS", "RA"];
@@ -35,7 +37,7 @@ pub struct AckControl {
 #[derive(Debug)]
 pub struct Reply {
     pub writer: SegmentWriter,
-    isa13: String,
+    isa13: Digits,
     groups: usize,
 }
 
@@ -46,7 +48,7 @@ impl Reply {
     pub fn open(ic: &InterchangeReport, ctl: &AckControl) -> Self {
         let d = reply_delimiters(ic.delimiters);
         let mut writer = SegmentWriter::new(d).with_line_breaks(ctl.line_breaks);
-        let isa13 = format!("{:09}", ctl.interchange_control % 1_000_000_000);
+        let isa13 = Digits::padded(u64::from(ctl.interchange_control % 1_000_000_000), 9);
         let qual = |q: &str| {
             ID_QUALIFIERS
                 .iter()
@@ -54,11 +56,7 @@ impl Reply {
                 .copied()
                 .unwrap_or("ZZ")
         };
-        let id = |v: &str| {
-            Some(fit(v, 15, d))
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| "UNKNOWN".into())
-        };
+        let id = |v| envelope_id(v, 1, d);
         let usage = if ic.is_test() { "T" } else { "P" };
         let yymmdd = ctl.date.get(2..).unwrap_or("");
         writer.isa(&[
@@ -74,7 +72,7 @@ impl Reply {
             &ctl.time,
             "",
             "00501",
-            &isa13,
+            isa13.as_str(),
             "0",
             usage,
             "",
@@ -90,17 +88,20 @@ impl Reply {
     /// [`Reply::end_group`].
     pub fn group(&mut self, gs01: &str, to: &GroupReport, version: &str, ctl: &AckControl) {
         let d = self.writer.delimiters();
-        let app_id = |v: &str| {
-            Some(fit(v, 15, d))
-                .filter(|v| v.len() >= 2)
-                .unwrap_or_else(|| "UNKNOWN".into())
-        };
-        let gs06 = ctl.group_control.to_string();
+        let app_id = |v| envelope_id(v, 2, d);
+        let gs06 = Digits::new(ctl.group_control.into());
         let (from, recv) = (app_id(to.gs(3)), app_id(to.gs(2)));
         self.writer.segment(
             "GS",
             &[
-                gs01, &from, &recv, &ctl.date, &ctl.time, &gs06, "X", version,
+                gs01,
+                &from,
+                &recv,
+                &ctl.date,
+                &ctl.time,
+                gs06.as_str(),
+                "X",
+                version,
             ],
         );
     }
@@ -109,7 +110,10 @@ impl Reply {
     pub fn end_group(&mut self, sets: usize, ctl: &AckControl) {
         self.writer.segment(
             "GE",
-            &[sets.to_string().as_str(), &ctl.group_control.to_string()],
+            &[
+                Digits::new(sets as u64),
+                Digits::new(ctl.group_control.into()),
+            ],
         );
         self.groups += 1;
     }
@@ -117,7 +121,7 @@ impl Reply {
     /// Writes IEA and returns the interchange.
     pub fn finish(mut self) -> Vec<u8> {
         self.writer
-            .segment("IEA", &[self.groups.to_string().as_str(), &self.isa13]);
+            .segment("IEA", &[Digits::new(self.groups as u64), self.isa13]);
         self.writer.finish()
     }
 }
@@ -167,9 +171,9 @@ pub fn write_acknowledgment(ic: &InterchangeReport, ctl: &AckControl) -> Option<
 }
 
 fn write_999(w: &mut SegmentWriter, g: &GroupReport, n: usize) {
-    let st02 = format!("{n:04}");
+    let st02 = Digits::padded(n as u64, 4);
     w.start_count();
-    w.segment("ST", &["999", &st02, "005010X231A1"]);
+    w.segment("ST", &["999", st02.as_str(), "005010X231A1"]);
     let d = w.delimiters();
     w.segment("AK1", &[g.gs(1), g.gs(6), &fit(g.gs(8), 12, d)]);
     if g.errors.is_empty() {
@@ -185,9 +189,9 @@ fn write_999(w: &mut SegmentWriter, g: &GroupReport, n: usize) {
     codes.sort_unstable_by_key(|c| (c.len(), *c));
     codes.dedup();
     codes.truncate(5);
-    let declared = g.declared_sets.unwrap_or(g.sets.len() as u64).to_string();
-    let received = g.sets.len().to_string();
-    let accepted = g.accepted_sets().to_string();
+    let declared = Digits::new(g.declared_sets.unwrap_or(g.sets.len() as u64));
+    let received = Digits::new(g.sets.len() as u64);
+    let accepted = Digits::new(g.accepted_sets() as u64);
     let mut ak9 = vec![
         g.ack_code(),
         declared.as_str(),
@@ -196,8 +200,8 @@ fn write_999(w: &mut SegmentWriter, g: &GroupReport, n: usize) {
     ];
     ak9.extend(codes);
     w.segment("AK9", &ak9);
-    let count = (w.counted() + 1).to_string();
-    w.segment("SE", &[count.as_str(), &st02]);
+    let count = Digits::new(u64::from(w.counted()) + 1);
+    w.segment("SE", &[count, st02]);
 }
 
 fn write_set(w: &mut SegmentWriter, s: &SetReport) {
@@ -206,13 +210,13 @@ fn write_set(w: &mut SegmentWriter, s: &SetReport) {
     let st02 = format!("{:0>4}", fit(&s.st02, 9, d));
     w.segment("AK2", &[s.st01.as_str(), &st02, &fit(&s.st03, 35, d)]);
     for seg in &s.segments {
-        let pos = seg.position.to_string();
+        let pos = Digits::new(seg.position.into());
         let id = format!("{:?<2}", fit(&seg.segment, 3, d));
         w.segment(
             "IK3",
             &[
                 id.as_str(),
-                &pos,
+                pos.as_str(),
                 &fit(seg.ls_loop.as_deref().unwrap_or(""), 4, d),
                 seg.code,
             ],
@@ -253,16 +257,24 @@ fn write_set(w: &mut SegmentWriter, s: &SetReport) {
     w.segment("IK5", &ik5);
 }
 
+/// [`fit`] to 15 characters, or `UNKNOWN` when shorter than `min`: an envelope needs an ID.
+fn envelope_id(v: &str, min: usize, d: crate::x12::Delimiters) -> Cow<'_, str> {
+    Some(fit(v, 15, d))
+        .filter(|v| v.len() >= min)
+        .unwrap_or(Cow::Borrowed("UNKNOWN"))
+}
+
 /// Makes a received value safe to echo: only X12 extended characters that are not reply
 /// delimiters, no surrounding blanks, at most `max` characters.
-fn fit(v: &str, max: usize, d: crate::x12::Delimiters) -> String {
+fn fit(v: &str, max: usize, d: crate::x12::Delimiters) -> Cow<'_, str> {
     let is_delim = |c: char| {
         [d.element, d.component, d.segment].contains(&(c as u8)) || d.repetition == Some(c as u8)
     };
-    let kept: String = v
-        .chars()
-        .filter(|&c| (c.is_ascii_graphic() || c == ' ') && !is_delim(c))
-        .take(max)
-        .collect();
-    kept.trim().to_string()
+    let keep = |&c: &char| (c.is_ascii_graphic() || c == ' ') && !is_delim(c);
+    if v.chars().all(|c| keep(&c)) {
+        // Usually so: all ASCII, so characters are bytes and the answer is a slice of `v`.
+        return Cow::Borrowed(v.get(..max).unwrap_or(v).trim());
+    }
+    let kept: String = v.chars().filter(keep).take(max).collect();
+    Cow::Owned(kept.trim().to_string())
 }

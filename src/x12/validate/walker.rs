@@ -36,14 +36,32 @@ pub struct Walker<'s> {
     passed: Vec<NodeId>,
     /// The loop this walk entered, if any.
     entered: Option<NodeId>,
-    /// Remembered walks by starting node: (segment ID, qualifier values, outcome).
-    memo: Vec<Vec<MemoEntry<'s>>>,
+    /// Remembered walks of every starting node in one list, each node's linked through
+    /// [`MemoEntry::next`] from `memo_heads`: a list per node cost an allocation for each node
+    /// walked from, and a real-time request walks a dozen of them once each.
+    memo: Vec<MemoEntry<'s>>,
+    /// Per starting node: its latest entry in `memo` ([`NO_ENTRY`] when none) and how many.
+    memo_heads: Vec<(u32, u8)>,
+    /// The required nodes passed over by remembered walks ([`Memo::passed`] ranges into it).
+    memo_passed: Vec<NodeId>,
     memo_enabled: bool,
+    /// Segments walked so far.
+    walks: u32,
 }
 
 /// A remembered walk with what it is found by: the segment ID, where its qualifiers sit, and
 /// their values.
-type MemoEntry<'s> = (u32, &'s [ElementPosition], [u128; 2], Memo);
+#[derive(Debug)]
+struct MemoEntry<'s> {
+    id: u32,
+    positions: &'s [ElementPosition],
+    values: [u128; 2],
+    memo: Memo,
+    /// The previous entry for the same starting node, or [`NO_ENTRY`].
+    next: u32,
+}
+
+const NO_ENTRY: u32 = u32::MAX;
 
 /// A clean walk, remembered: claims and service lines repeat the same walks thousands of times.
 /// The walk's outcome depends only on the key; what it reports depends on the counters, so a
@@ -53,12 +71,21 @@ type MemoEntry<'s> = (u32, &'s [ElementPosition], [u128; 2], Memo);
 struct Memo {
     found: NodeId,
     entered: Option<NodeId>,
-    passed: Box<[NodeId]>,
+    /// Where in `Walker::memo_passed` the required nodes it passed over are.
+    passed: std::ops::Range<u32>,
 }
 
 /// Remembered walks kept per starting node; more distinct ones than this are walked in full
 /// (valid files need a handful; the cap bounds what hostile input can make us keep).
 const MEMO_PER_NODE: usize = 16;
+
+/// Walks are remembered from this segment of the set on: the memo pays off when segments
+/// repeat (claim after claim, service line after service line), not in a real-time inquiry,
+/// which it would cost three allocations.
+const MEMO_AFTER: u32 = 16;
+
+/// Room made for remembered walks at the first one.
+const MEMO_START: usize = 32;
 
 impl<'s> Walker<'s> {
     /// A walker positioned on the transaction's ST segment.
@@ -75,7 +102,10 @@ impl<'s> Walker<'s> {
             passed: Vec::new(),
             entered: None,
             memo: Vec::new(),
+            memo_heads: Vec::new(),
+            memo_passed: Vec::new(),
             memo_enabled: true,
+            walks: 0,
         }
     }
 
@@ -97,17 +127,26 @@ impl<'s> Walker<'s> {
     /// Finds the guide node for `seg`; issues found on the way are appended to `out`.
     pub fn walk(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
         let id = seg.id_key();
+        self.walks = self.walks.saturating_add(1);
         if self.memo_enabled
-            && let Some(list) = self.memo.get(self.current as usize)
+            && let Some(&(mut at, _)) = self.memo_heads.get(self.current as usize)
         {
             // Entries with this ID share their qualifier positions: compute the values once.
+            // At most one entry has both this ID and these values.
             let mut values: Option<Option<[u128; 2]>> = None;
-            for (entry_id, positions, q, m) in list {
-                if *entry_id != id {
+            while let Some(e) = self.memo.get(at as usize) {
+                at = e.next;
+                if e.id != id {
                     continue;
                 }
-                if *values.get_or_insert_with(|| qualifier_values(seg, positions)) == Some(*q) {
-                    if let Some(found) = replay(self.spec, &mut self.counts, m) {
+                if *values.get_or_insert_with(|| qualifier_values(seg, e.positions))
+                    == Some(e.values)
+                {
+                    let passed = self
+                        .memo_passed
+                        .get(e.memo.passed.start as usize..e.memo.passed.end as usize)
+                        .unwrap_or_default();
+                    if let Some(found) = replay(self.spec, &mut self.counts, &e.memo, passed) {
                         self.current = found;
                         return Some(found);
                     }
@@ -122,25 +161,67 @@ impl<'s> Walker<'s> {
         let found = self.walk_in_full(seg, out);
         if let Some(found) = found
             && self.memo_enabled
+            && self.walks > MEMO_AFTER
             && out.len() == before
             && self.pending.is_empty()
             && let Some(positions) = self.spec.qualifier_positions(id)
             && let Some(q) = qualifier_values(seg, positions)
         {
-            if self.memo.is_empty() {
-                self.memo.resize_with(self.spec.nodes.len(), Vec::new);
-            }
-            let list = &mut self.memo[from as usize];
-            if list.len() < MEMO_PER_NODE && !list.iter().any(|(i, _, v, _)| *i == id && *v == q) {
-                let memo = Memo {
-                    found,
-                    entered: self.entered,
-                    passed: self.passed.as_slice().into(),
-                };
-                list.push((id, positions, q, memo));
-            }
+            self.remember(from, id, positions, q, found);
         }
         found
+    }
+
+    /// Keeps a clean walk from `from`, unless that node has as many as it may keep or this one.
+    fn remember(
+        &mut self,
+        from: NodeId,
+        id: u32,
+        positions: &'s [ElementPosition],
+        values: [u128; 2],
+        found: NodeId,
+    ) {
+        if self.memo_heads.is_empty() {
+            self.memo_heads = vec![(NO_ENTRY, 0); self.spec.nodes.len()];
+        }
+        let Some(&(head, count)) = self.memo_heads.get(from as usize) else {
+            return;
+        };
+        if usize::from(count) >= MEMO_PER_NODE {
+            return;
+        }
+        let mut at = head;
+        while let Some(e) = self.memo.get(at as usize) {
+            if e.id == id && e.values == values {
+                return;
+            }
+            at = e.next;
+        }
+        let (Ok(start), Ok(index)) = (
+            u32::try_from(self.memo_passed.len()),
+            u32::try_from(self.memo.len()),
+        ) else {
+            return;
+        };
+        if self.memo.capacity() == 0 {
+            // Room for a real-time request's walks at once, rather than growing four times.
+            self.memo.reserve(MEMO_START);
+            self.memo_passed.reserve(4 * MEMO_START);
+        }
+        self.memo_passed.extend_from_slice(&self.passed);
+        let end = u32::try_from(self.memo_passed.len()).unwrap_or(start);
+        self.memo.push(MemoEntry {
+            id,
+            positions,
+            values,
+            memo: Memo {
+                found,
+                entered: self.entered,
+                passed: start..end,
+            },
+            next: head,
+        });
+        self.memo_heads[from as usize] = (index, count + 1);
     }
 
     fn walk_in_full(&mut self, seg: &Segment<'_>, out: &mut Vec<WalkIssue>) -> Option<NodeId> {
@@ -316,9 +397,9 @@ pub fn matches(spec: &Spec, node: NodeId, seg: &Segment<'_>) -> bool {
 }
 
 /// Applies a remembered walk if it would report nothing now; returns where it lands.
-fn replay(spec: &Spec, counts: &mut [u32], m: &Memo) -> Option<NodeId> {
+fn replay(spec: &Spec, counts: &mut [u32], m: &Memo, passed: &[NodeId]) -> Option<NodeId> {
     let count = |counts: &[u32], n: NodeId| counts[spec.node(n).slot as usize];
-    if m.passed.iter().any(|&n| count(counts, n) < 1) {
+    if passed.iter().any(|&n| count(counts, n) < 1) {
         return None;
     }
     match m.entered {
