@@ -17,7 +17,9 @@
 use time::Date;
 
 use super::eligibility::receiver_verdict;
-use super::model::{Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, Provider, name_key};
+use super::model::{
+    Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, Provider, name_key, same_name_key,
+};
 use super::write::{Hl, amount, echo, hhmm, text, write_date};
 use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
 use crate::store::StoreError;
@@ -325,7 +327,7 @@ async fn dependent_member_id<D: PlanData>(
     let (Some(birth_date), last) = (birth, name_key(&text(nm1.element(3)))) else {
         return Ok(None);
     };
-    let first = name_key(&text(nm1.element(4)));
+    let first = text(nm1.element(4));
     let found: Vec<_> = data
         .members(&MemberQuery::NameAndBirth {
             name_key: last,
@@ -333,7 +335,7 @@ async fn dependent_member_id<D: PlanData>(
         })
         .await?
         .into_iter()
-        .filter(|m| name_key(&m.first_name) == first)
+        .filter(|m| same_name_key(&m.first_name, &first))
         .filter(|m| gender.is_none_or(|g| g == m.gender))
         .collect();
     Ok(match found.as_slice() {

@@ -6,7 +6,10 @@
 
 use time::{Date, Duration};
 
-use super::model::{Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key};
+use super::model::{
+    Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key, name_key_chars,
+    name_key_is_empty, same_name_key,
+};
 use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
 use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
 use crate::store::StoreError;
@@ -313,7 +316,7 @@ async fn find_member<D: PlanData>(
         data.members(&MemberQuery::Ssn(ssn)).await?
     } else {
         // Demographic search: all four are needed.
-        if name_key(&last).is_empty() || name_key(&first).is_empty() {
+        if name_key_is_empty(&last) || name_key_is_empty(&first) {
             return Ok(Err(level.name_invalid()));
         }
         let Some(birth_date) = birth else {
@@ -345,10 +348,10 @@ async fn find_member<D: PlanData>(
     if birth.is_some_and(|b| b != member.birth_date) {
         return Ok(Err(BIRTH_DATE_MISMATCH));
     }
-    if !name_key(&last).is_empty() && name_key(&last) != name_key(&member.last_name) {
+    if !name_key_is_empty(&last) && !same_name_key(&last, &member.last_name) {
         return Ok(Err(level.name_invalid()));
     }
-    if !name_key(&first).is_empty() && !first_names_match(&member.first_name, &first) {
+    if !name_key_is_empty(&first) && !first_names_match(&member.first_name, &first) {
         return Ok(Err(level.name_invalid()));
     }
     if !genders_match(member.gender, gender) {
@@ -360,8 +363,12 @@ async fn find_member<D: PlanData>(
 /// First names match when one normalized name starts with the other ("ROB" and "ROBERT"):
 /// front desks abbreviate, but a different name is a different person.
 fn first_names_match(on_file: &str, asked: &str) -> bool {
-    let (a, b) = (name_key(on_file), name_key(asked));
-    !a.is_empty() && !b.is_empty() && (a.starts_with(&b) || b.starts_with(&a))
+    let (mut a, mut b) = (name_key_chars(on_file), name_key_chars(asked));
+    let (Some(a0), Some(b0)) = (a.next(), b.next()) else {
+        return false;
+    };
+    // One is a prefix of the other: equal as far as the shorter goes.
+    a0 == b0 && a.zip(b).all(|(x, y)| x == y)
 }
 
 fn genders_match(on_file: Gender, asked: Option<Gender>) -> bool {
