@@ -17,9 +17,7 @@
 use time::Date;
 
 use super::eligibility::receiver_verdict;
-use super::model::{
-    Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, Provider, name_key, same_name_key,
-};
+use super::model::{Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, name_key, same_name_key};
 use super::write::{Hl, amount, echo, hhmm, text, write_date};
 use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
 use crate::store::StoreError;
@@ -290,9 +288,15 @@ async fn resolve_provider<D: PlanData>(
         return Ok((Vec::new(), ProviderVerdict::Unknown));
     };
     let id = text(nm1.element(9));
-    let providers: Vec<Provider> = match nm1.element(8) {
-        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?,
-        b"SV" if !id.is_empty() => data.provider(&id).await?.into_iter().collect(),
+    let providers: Vec<_> = match nm1.element(8) {
+        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?.to_vec(),
+        b"SV" if !id.is_empty() => data
+            .provider(&id)
+            .await?
+            .as_deref()
+            .cloned()
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     };
     let verdict = match receiver_verdict(&providers, ctx) {
@@ -328,18 +332,18 @@ async fn dependent_member_id<D: PlanData>(
         return Ok(None);
     };
     let first = text(nm1.element(4));
-    let found: Vec<_> = data
+    let found = data
         .members(&MemberQuery::NameAndBirth {
-            name_key: last,
+            name_key: &last,
             birth_date,
         })
-        .await?
-        .into_iter()
+        .await?;
+    let mut matching = found
+        .iter()
         .filter(|m| same_name_key(&m.first_name, &first))
-        .filter(|m| gender.is_none_or(|g| g == m.gender))
-        .collect();
-    Ok(match found.as_slice() {
-        [one] => Some(one.member_id.clone()),
+        .filter(|m| gender.is_none_or(|g| g == m.gender));
+    Ok(match (matching.next(), matching.next()) {
+        (Some(one), None) => Some(one.member_id.clone()),
         _ => None,
     })
 }

@@ -4,10 +4,12 @@
 //! AAA codes and where they go follow the guide's per-loop code lists (see
 //! specs/271.005010X279A1.spec); the choice of code for each rule is documented on [`Reject`].
 
+use std::sync::Arc;
+
 use time::{Date, Duration};
 
 use super::model::{
-    Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key, name_key_chars,
+    Gender, Member, MemberQuery, Provider, Span, SpanKind, Spans, name_key, name_key_chars,
     name_key_is_empty, same_name_key,
 };
 use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
@@ -265,12 +267,27 @@ fn years_before(d: Date, years: i32) -> Date {
         .unwrap_or(d)
 }
 
+/// The member found in a lookup's results (shared with the cache).
+#[derive(Debug)]
+struct Found {
+    members: Arc<[Member]>,
+    index: usize,
+}
+
+impl std::ops::Deref for Found {
+    type Target = Member;
+
+    fn deref(&self) -> &Member {
+        &self.members[self.index]
+    }
+}
+
 /// Finds the one member a person names, or says why not.
 async fn find_member<D: PlanData>(
     data: &D,
     p: &Person<'_>,
     level: Level,
-) -> Result<Result<Member, Reject>, StoreError> {
+) -> Result<Result<Found, Reject>, StoreError> {
     let Some(nm1) = p.nm1 else {
         return Ok(Err(level.name_invalid()));
     };
@@ -303,17 +320,17 @@ async fn find_member<D: PlanData>(
         Err(r) => return Ok(Err(r)),
     };
 
-    let candidates = if !id.is_empty() {
-        let mut found = data.members(&MemberQuery::MemberId(id.clone())).await?;
+    let (members, mut candidates) = if !id.is_empty() {
+        let mut found = data.members(&MemberQuery::MemberId(&id)).await?;
         if found.is_empty() {
-            found = data.members(&MemberQuery::AgencyId(id)).await?;
+            found = data.members(&MemberQuery::AgencyId(&id)).await?;
         }
         if found.is_empty() {
             return Ok(Err(level.id_invalid()));
         }
-        found
+        (found, None)
     } else if let Some(ssn) = ssn {
-        data.members(&MemberQuery::Ssn(ssn)).await?
+        (data.members(&MemberQuery::Ssn(&ssn)).await?, None)
     } else {
         // Demographic search: all four are needed.
         if name_key_is_empty(&last) || name_key_is_empty(&first) {
@@ -327,23 +344,24 @@ async fn find_member<D: PlanData>(
         }
         let found = data
             .members(&MemberQuery::NameAndBirth {
-                name_key: name_key(&last),
+                name_key: &name_key(&last),
                 birth_date,
             })
             .await?;
-        found
-            .into_iter()
-            .filter(|m| first_names_match(&m.first_name, &first) && genders_match(m.gender, gender))
-            .collect()
+        let matching = |m: &Member| {
+            first_names_match(&m.first_name, &first) && genders_match(m.gender, gender)
+        };
+        (found, Some(matching))
     };
-    let member = match candidates.len() {
-        0 => return Ok(Err(level.not_found())),
-        1 => candidates.into_iter().next(),
-        _ => return Ok(Err(level.several_found())),
+    // The candidates: every member found, or those matching the demographics.
+    let mut indices =
+        (0..members.len()).filter(|&i| candidates.as_mut().is_none_or(|f| f(&members[i])));
+    let index = match (indices.next(), indices.next()) {
+        (None, _) => return Ok(Err(level.not_found())),
+        (Some(i), None) => i,
+        (Some(_), Some(_)) => return Ok(Err(level.several_found())),
     };
-    let Some(member) = member else {
-        return Ok(Err(level.not_found()));
-    };
+    let member = Found { members, index };
     // Whatever else the request says about the person must agree with the file.
     if birth.is_some_and(|b| b != member.birth_date) {
         return Ok(Err(BIRTH_DATE_MISMATCH));
@@ -388,12 +406,20 @@ async fn check_receiver<D: PlanData>(
         return Ok(Err(PROVIDER_ID_INVALID));
     };
     let id = text(nm1.element(9));
-    let providers: Vec<Provider> = match nm1.element(8) {
-        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?,
-        b"SV" if !id.is_empty() => data.provider(&id).await?.into_iter().collect(),
-        _ => return Ok(Err(PROVIDER_ID_INVALID)),
-    };
-    Ok(receiver_verdict(&providers, ctx))
+    Ok(match nm1.element(8) {
+        b"XX" if !id.is_empty() => receiver_verdict(&data.providers_by_npi(&id).await?, ctx),
+        b"SV" if !id.is_empty() => {
+            let found = data.provider(&id).await?;
+            receiver_verdict(
+                found
+                    .as_deref()
+                    .map(std::slice::from_ref)
+                    .unwrap_or_default(),
+                ctx,
+            )
+        }
+        _ => Err(PROVIDER_ID_INVALID),
+    })
 }
 
 /// The verdict on an information receiver resolved to `providers` (its service locations).
@@ -404,12 +430,12 @@ pub(crate) fn receiver_verdict(
     if providers.is_empty() {
         return Err(PROVIDER_NOT_ON_FILE);
     }
-    let active: Vec<&Provider> = providers.iter().filter(|p| p.active).collect();
-    if active.is_empty() {
+    let mut active = providers.iter().filter(|p| p.active);
+    if active.clone().next().is_none() {
         return Err(PROVIDER_INELIGIBLE);
     }
     if let Some(allowed) = &ctx.authorized_providers
-        && !active.iter().any(|p| allowed.contains(&p.provider_id))
+        && !active.any(|p| allowed.contains(&p.provider_id))
     {
         return Err(PROVIDER_NOT_AUTHORIZED);
     }
@@ -579,8 +605,8 @@ async fn write_member<D: PlanData>(
     write_dmg(w, member);
     write_date(w, "291", from, to);
     let spans = data.spans(member.key, from, to).await?;
-    let service_types = requested_service_types(person);
-    write_benefits(w, &spans, &service_types, from, to);
+    let types = w.repeated(&requested_service_types(person));
+    write_benefits(w, &spans, &types, from, to);
     Ok(())
 }
 
@@ -604,40 +630,32 @@ fn requested_service_types(p: &Person<'_>) -> Vec<String> {
 
 /// The 2110C loops: coverage (active and inactive, gaps as inactive), managed care and primary
 /// care provider, other insurance; the QMB message rides on the coverage it applies to.
-fn write_benefits(
-    w: &mut SegmentWriter,
-    spans: &[Span],
-    service_types: &[String],
-    from: Date,
-    to: Date,
-) {
-    let types = w.repeated(service_types);
-    let qmb: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Qmb).collect();
-    let mut qmb_written = qmb.is_empty();
-    for (active, span, start, end) in coverage_periods(spans, from, to) {
+fn write_benefits(w: &mut SegmentWriter, spans: &Spans, types: &str, from: Date, to: Date) {
+    let qmb = || spans.iter().filter(|s| s.kind == SpanKind::Qmb);
+    let mut qmb_written = qmb().next().is_none();
+    coverage_periods(spans, from, to, |active, span, start, end| {
         let plan_name = span.map_or("", |s| s.plan_name.as_str());
         if active {
             let ins = span
                 .map(|s| s.insurance_type.as_str())
                 .filter(|t| !t.is_empty())
                 .unwrap_or("MC");
-            w.segment("EB", &["1", "IND", types.as_str(), ins, plan_name]);
+            w.segment("EB", &["1", "IND", types, ins, plan_name]);
             if let Some(s) = span.filter(|s| !s.plan_code.is_empty()) {
                 w.segment("REF", &["18", s.plan_code.as_str(), s.plan_name.as_str()]);
             }
         } else {
-            w.segment("EB", &["6", "IND", types.as_str()]);
+            w.segment("EB", &["6", "IND", types]);
         }
         write_date(w, "307", start, end);
-        if !qmb_written && active && qmb.iter().any(|q| q.start <= end && q.end >= start) {
+        if !qmb_written && active && qmb().any(|q| q.start <= end && q.end >= start) {
             w.segment("MSG", &[QMB_MESSAGE]);
             qmb_written = true;
         }
-    }
-    if !qmb_written {
+    });
+    if let Some(q) = qmb().next().filter(|_| !qmb_written) {
         // QMB on file without active coverage on these dates: still say so, on its own loop.
         w.segment("EB", &["D", "IND", "30"]);
-        let q = qmb[0];
         write_date(w, "307", q.start.max(from), q.end.min(to));
         w.segment("MSG", &[QMB_MESSAGE]);
     }
@@ -727,45 +745,51 @@ fn write_pcp(w: &mut SegmentWriter, s: &Span, from: Date, to: Date) {
     w.segment("LE", &["2120"]);
 }
 
-/// Splits `from..=to` into consecutive periods: covered by an active span, by an inactive one,
-/// or by nothing (inactive). Overlapping spans: active wins.
-fn coverage_periods(
-    spans: &[Span],
+/// Splits `from..=to` into consecutive periods, passed to `period` in order: covered by an
+/// active span, by an inactive one, or by nothing (inactive). Overlapping spans: active wins.
+fn coverage_periods<'s>(
+    spans: &'s Spans,
     from: Date,
     to: Date,
-) -> Vec<(bool, Option<&Span>, Date, Date)> {
-    let coverage: Vec<&Span> = spans
-        .iter()
-        .filter(|s| s.kind == SpanKind::Coverage && s.overlaps(from, to))
-        .collect();
-    let status = |d: Date| -> (bool, Option<&Span>) {
-        let active = coverage
+    mut period: impl FnMut(bool, Option<&'s Span>, Date, Date),
+) {
+    let coverage = || {
+        spans
             .iter()
-            .find(|s| s.active && s.start <= d && d <= s.end);
-        let inactive = coverage
-            .iter()
-            .find(|s| !s.active && s.start <= d && d <= s.end);
+            .filter(|s| s.kind == SpanKind::Coverage && s.overlaps(from, to))
+    };
+    let status = |d: Date| -> (bool, Option<&'s Span>) {
+        let covers = |s: &&Span| s.start <= d && d <= s.end;
+        let active = coverage().filter(|s| s.active).find(covers);
+        let inactive = coverage().filter(|s| !s.active).find(covers);
         match (active, inactive) {
-            (Some(s), _) => (true, Some(*s)),
-            (None, Some(s)) => (false, Some(*s)),
+            (Some(s), _) => (true, Some(s)),
+            (None, Some(s)) => (false, Some(s)),
             (None, None) => (false, None),
         }
     };
-    let mut out: Vec<(bool, Option<&Span>, Date, Date)> = Vec::new();
+    let mut current: Option<(bool, Option<&'s Span>, Date, Date)> = None;
     let mut day = from;
     // At most 31 days: walking them is simpler than interval arithmetic and just as fast.
     loop {
         let (active, span) = status(day);
-        match out.last_mut() {
+        match &mut current {
             Some(last) if last.0 == active && same_span(last.1, span) => last.3 = day,
-            _ => out.push((active, span, day, day)),
+            _ => {
+                if let Some((a, s, start, end)) = current.take() {
+                    period(a, s, start, end);
+                }
+                current = Some((active, span, day, day));
+            }
         }
         if day >= to {
             break;
         }
         day += Duration::days(1);
     }
-    out
+    if let Some((a, s, start, end)) = current {
+        period(a, s, start, end);
+    }
 }
 
 fn same_span(a: Option<&Span>, b: Option<&Span>) -> bool {

@@ -1,5 +1,7 @@
 //! The plan's records as the responders see them, whatever store holds them.
 
+use std::sync::Arc;
+
 use time::Date;
 
 /// A provider or service location that may send inquiries and bill claims.
@@ -144,6 +146,50 @@ impl Span {
     }
 }
 
+/// A member's spans overlapping the dates asked, as [`super::PlanData::spans`] gives them:
+/// shared with the cache (all of the member's spans) and filtered as they are read, so that an
+/// answer copies none.
+#[derive(Clone)]
+pub struct Spans {
+    all: Arc<[Span]>,
+    from: Date,
+    to: Date,
+}
+
+impl Spans {
+    /// The spans of `all` that overlap `from..=to`.
+    pub fn new(all: impl Into<Arc<[Span]>>, from: Date, to: Date) -> Self {
+        Self {
+            all: all.into(),
+            from,
+            to,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Span> + Clone {
+        let (from, to) = (self.from, self.to);
+        self.all.iter().filter(move |s| s.overlaps(from, to))
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    pub fn to_vec(&self) -> Vec<Span> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl std::fmt::Debug for Spans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// Where a claim stands in adjudication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimStatus {
@@ -193,17 +239,17 @@ pub struct Claim {
     pub bill_type: String,
 }
 
-/// How a 270 or 276 names a member.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum MemberQuery {
-    MemberId(String),
-    Ssn(String),
+/// How a 270 or 276 names a member (borrowed from the request: a lookup copies nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemberQuery<'a> {
+    MemberId(&'a str),
+    Ssn(&'a str),
     /// A DCF or DYS identifier.
-    AgencyId(String),
+    AgencyId(&'a str),
     /// Normalized last name (see [`name_key`]) and date of birth; first name and gender are
     /// compared by the caller, so that it can tell "not found" from "does not match".
     NameAndBirth {
-        name_key: String,
+        name_key: &'a str,
         birth_date: Date,
     },
 }
