@@ -4,6 +4,8 @@
 //! AAA codes and where they go follow the guide's per-loop code lists (see
 //! specs/271.005010X279A1.spec); the choice of code for each rule is documented on [`Reject`].
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use time::{Date, Duration};
@@ -12,9 +14,12 @@ use super::model::{
     Gender, Member, MemberQuery, Provider, Span, SpanKind, Spans, name_key, name_key_chars,
     name_key_is_empty, same_name_key,
 };
-use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
-use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
+use super::write::{
+    Hl, Scratch, echo, echo_as, hhmm, number, text, write_date, write_trn, x12_date,
+};
+use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
+use crate::x12::Delimiters;
 use crate::x12::segment::Segment;
 use crate::x12::tree::{HlStep, TransactionSet};
 use crate::x12::writer::SegmentWriter;
@@ -63,7 +68,7 @@ struct Source<'a> {
 
 #[derive(Debug)]
 struct Request<'a> {
-    bht03: String,
+    bht03: Cow<'a, str>,
     sources: Vec<Source<'a>>,
 }
 
@@ -455,15 +460,15 @@ pub async fn answer<D: PlanData>(
     let req = read_request(set);
     let st02 = text(set.segments.first().map_or(&[][..], |s| s.element(2)));
     w.start_count();
-    w.segment("ST", &["271", st02.as_str(), "005010X279A1"]);
+    w.segment("ST", &["271", &st02, "005010X279A1"]);
     w.segment(
         "BHT",
         &[
             "0022",
             "11",
-            req.bht03.as_str(),
-            &x12_date(ctx.today),
-            &hhmm(ctx),
+            &req.bht03,
+            x12_date(ctx.today).as_str(),
+            hhmm(ctx).as_str(),
         ],
     );
     let mut hl = Hl::default();
@@ -471,7 +476,7 @@ pub async fn answer<D: PlanData>(
         let asked_payer = source.nm1.map(|s| text(s.element(9))).unwrap_or_default();
         let payer_reject = if asked_payer.is_empty() {
             Some(PAYER_ID_MISSING)
-        } else if asked_payer != ctx.plan.payer_id {
+        } else if asked_payer != ctx.plan.payer_id.as_str() {
             Some(PAYER_ID_WRONG)
         } else {
             None
@@ -516,8 +521,8 @@ pub async fn answer<D: PlanData>(
             }
         }
     }
-    let count = (w.counted() + 1).to_string();
-    w.segment("SE", &[count.as_str(), st02.as_str()]);
+    let count = number(w.counted() + 1);
+    w.segment("SE", &[count.as_str(), &st02]);
     Ok(())
 }
 
@@ -534,7 +539,7 @@ async fn answer_subscriber<D: PlanData>(
     if !receiver_ok {
         // The receiver's AAA says why; echo who was asked about so the answer can be matched.
         hl.open(Some(parent), "22", Some(false), w);
-        write_trn(w, &sub.trn);
+        write_trn(w, sub.trn.iter().copied());
         echo_person(w, sub, "IL");
         return Ok(());
     }
@@ -542,7 +547,7 @@ async fn answer_subscriber<D: PlanData>(
     let member = match found {
         Err(r) => {
             hl.open(Some(parent), "22", Some(false), w);
-            write_trn(w, &sub.trn);
+            write_trn(w, sub.trn.iter().copied());
             echo_person(w, sub, "IL");
             write_aaa(w, r);
             return Ok(());
@@ -559,10 +564,10 @@ async fn answer_subscriber<D: PlanData>(
             Ok(m) => write_member(data, ctx, w, hl, parent, dep, &m).await?,
             Err(r) => {
                 let sub_hl = hl.open(Some(parent), "22", Some(true), w);
-                write_trn(w, &sub.trn);
+                write_trn(w, sub.trn.iter().copied());
                 write_member_name(w, &member);
                 hl.open(Some(sub_hl), "23", Some(false), w);
-                write_trn(w, &dep.trn);
+                write_trn(w, dep.trn.iter().copied());
                 echo_person(w, dep, "03");
                 write_aaa(w, r);
             }
@@ -583,7 +588,7 @@ async fn write_member<D: PlanData>(
     member: &Member,
 ) -> Result<(), StoreError> {
     hl.open(Some(parent), "22", Some(false), w);
-    write_trn(w, &person.trn);
+    write_trn(w, person.trn.iter().copied());
     write_member_name(w, member);
     let dates = inquiry_dates(person, ctx.today).and_then(|(from, to)| {
         if member.birth_date > to {
@@ -605,25 +610,43 @@ async fn write_member<D: PlanData>(
     write_dmg(w, member);
     write_date(w, "291", from, to);
     let spans = data.spans(member.key, from, to).await?;
-    let types = w.repeated(&requested_service_types(person));
-    write_benefits(w, &spans, &types, from, to);
+    let types = service_types(person, w.delimiters());
+    write_benefits(w, &spans, types.as_str(), from, to);
     Ok(())
 }
 
-/// EQ01 service types asked for, in order, without repeats; `30` (health benefit plan
+/// EB03: the EQ01 service types asked for, in order, without repeats, joined with the
+/// repetition separator (as `SegmentWriter::repeated` does); `30` (health benefit plan
 /// coverage) when only procedures were asked about.
-fn requested_service_types(p: &Person<'_>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for q in &p.eqs {
-        for st in q.eq.repetitions(1) {
-            let st = text(st);
-            if !st.is_empty() && !out.contains(&st) {
-                out.push(st);
-            }
+fn service_types(p: &Person<'_>, d: Delimiters) -> Scratch {
+    let asked = || {
+        p.eqs
+            .iter()
+            .flat_map(|q| q.eq.repetitions(1))
+            .map(text)
+            .filter(|st| !st.is_empty())
+    };
+    let mut out = Scratch::default();
+    let mut written = 0;
+    for (i, st) in asked().enumerate() {
+        if asked().take(i).any(|earlier| earlier == st) {
+            continue;
         }
+        if written > 0 {
+            let _ = out.write_char(char::from(d.repetition.unwrap_or(b'^')));
+        }
+        // Each value cleaned as the writer cleans a repetition: any separator or byte that is
+        // not printable ASCII becomes a space.
+        for b in st.bytes() {
+            let separator =
+                b == d.element || b == d.segment || b == d.component || Some(b) == d.repetition;
+            let keep = !separator && (0x20..0x7F).contains(&b);
+            let _ = out.write_char(if keep { char::from(b) } else { ' ' });
+        }
+        written += 1;
     }
-    if out.is_empty() {
-        out.push("30".into());
+    if written == 0 {
+        let _ = out.write_str("30");
     }
     out
 }
@@ -836,22 +859,16 @@ fn write_member_name(w: &mut SegmentWriter, m: &Member) {
 }
 
 fn write_dmg(w: &mut SegmentWriter, m: &Member) {
-    w.segment("DMG", &["D8", &x12_date(m.birth_date), m.gender.code()]);
+    w.segment(
+        "DMG",
+        &["D8", x12_date(m.birth_date).as_str(), m.gender.code()],
+    );
 }
 
 /// Echoes who the request asked about (a rejected or unanswerable person).
 fn echo_person(w: &mut SegmentWriter, p: &Person<'_>, entity: &str) {
-    match p.nm1 {
-        Some(nm1) => {
-            let mut els: Vec<String> = nm1.elements().map(text).collect();
-            if let Some(first) = els.first_mut() {
-                *first = entity.into();
-            }
-            if els.len() < 3 {
-                els.resize(3, String::new());
-            }
-            w.segment("NM1", &els);
-        }
+    match &p.nm1 {
+        Some(nm1) => echo_as(w, "NM1", nm1, Some(entity), 3),
         None => {
             w.segment("NM1", &[entity, "1", "UNKNOWN"]);
         }
