@@ -4,7 +4,6 @@
 //! AAA codes and where they go follow the guide's per-loop code lists (see
 //! specs/271.005010X279A1.spec); the choice of code for each rule is documented on [`Reject`].
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
 use crate::x12::Delimiters;
 use crate::x12::segment::Segment;
-use crate::x12::tree::{HlStep, TransactionSet};
+use crate::x12::tree::TransactionSet;
 use crate::x12::writer::SegmentWriter;
 
 /// Longest inquiry span, in days counted inclusively (DESIGN.md §2).
@@ -33,124 +32,139 @@ pub const MAX_YEARS_BACK: i32 = 4;
 pub const QMB_MESSAGE: &str = "611 Member is Qualified Medicare Beneficiary";
 
 // ---------------------------------------------------------------------------------------------
-// The request, as read from the 270.
+// The request, as read from the 270: views into the set's segments, nothing copied.
+
+/// One HL of the request: its level code (HL03), the segments after it up to the next HL,
+/// and everything after those (where its children are).
+#[derive(Clone, Copy, Debug)]
+struct Node<'s, 'a> {
+    code: &'a [u8],
+    segments: &'s [Segment<'a>],
+    rest: &'s [Segment<'a>],
+}
+
+/// The HLs in `segments`, in order (segments before the first HL belong to none).
+fn nodes<'s, 'a>(segments: &'s [Segment<'a>]) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    let mut rest = segments;
+    std::iter::from_fn(move || {
+        let at = rest.iter().position(|s| s.id() == b"HL")?;
+        let hl = &rest[at];
+        let after = &rest[at + 1..];
+        let len = after
+            .iter()
+            .position(|s| s.id() == b"HL")
+            .unwrap_or(after.len());
+        let (segments, next) = after.split_at(len);
+        rest = next;
+        Some(Node {
+            code: hl.element(3),
+            segments,
+            rest: next,
+        })
+    })
+}
+
+impl<'s, 'a> Node<'s, 'a> {
+    /// The levels `code` under this one: those that follow it before the next level of any of
+    /// `above` (this one's own level or a higher one). Levels with codes the 270 does not use
+    /// are skipped, their segments ignored.
+    fn children(
+        &self,
+        code: &'static [u8],
+        above: &'static [&'static [u8]],
+    ) -> impl Iterator<Item = Node<'s, 'a>> + Clone + use<'s, 'a> {
+        nodes(self.rest)
+            .take_while(move |n| !above.contains(&n.code))
+            .filter(move |n| n.code == code)
+    }
+
+    /// The last NM1 of this level.
+    fn nm1(&self) -> Option<Segment<'a>> {
+        self.segments
+            .iter()
+            .rev()
+            .find(|s| s.id() == b"NM1")
+            .copied()
+    }
+}
+
+const SOURCE: &[u8] = b"20";
+const RECEIVER: &[u8] = b"21";
+const SUBSCRIBER: &[u8] = b"22";
+const DEPENDENT: &[u8] = b"23";
+
+fn sources<'s, 'a>(set: &'s TransactionSet<'a>) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    nodes(set.body()).filter(|n| n.code == SOURCE)
+}
+
+fn receivers<'s, 'a>(source: &Node<'s, 'a>) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    source.children(RECEIVER, &[SOURCE])
+}
+
+fn subscribers<'s, 'a>(receiver: &Node<'s, 'a>) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    receiver.children(SUBSCRIBER, &[SOURCE, RECEIVER])
+}
 
 /// One person asked about (2000C subscriber or 2000D dependent).
-#[derive(Debug, Default)]
-struct Person<'a> {
-    trn: Vec<Segment<'a>>,
+#[derive(Clone, Copy, Debug)]
+struct Person<'s, 'a> {
+    node: Node<'s, 'a>,
+    /// The person's own segments (2100C/D): those before the first EQ.
+    head: &'s [Segment<'a>],
+    /// The 2110C/D loops: from the first EQ on (AMT, III, REF there are not used).
+    inquiries: &'s [Segment<'a>],
     nm1: Option<Segment<'a>>,
-    refs: Vec<Segment<'a>>,
     dmg: Option<Segment<'a>>,
-    dtp: Option<Segment<'a>>,
-    eqs: Vec<Inquiry<'a>>,
-    dependents: Vec<Person<'a>>,
-}
-
-/// One 2110C/2110D EQ loop.
-#[derive(Debug)]
-struct Inquiry<'a> {
-    eq: Segment<'a>,
+    /// DTP*291 of the person.
     dtp: Option<Segment<'a>>,
 }
 
-#[derive(Debug, Default)]
-struct Receiver<'a> {
-    nm1: Option<Segment<'a>>,
-    subscribers: Vec<Person<'a>>,
-}
-
-#[derive(Debug, Default)]
-struct Source<'a> {
-    nm1: Option<Segment<'a>>,
-    receivers: Vec<Receiver<'a>>,
-}
-
-#[derive(Debug)]
-struct Request<'a> {
-    bht03: Cow<'a, str>,
-    sources: Vec<Source<'a>>,
-}
-
-fn read_request<'a>(set: &TransactionSet<'a>) -> Request<'a> {
-    let mut req = Request {
-        bht03: text(set.first(b"BHT", 3)),
-        sources: Vec::new(),
-    };
-    // Levels: 20 information source, 21 receiver, 22 subscriber, 23 dependent.
-    for step in set.hl_walk() {
-        match step {
-            HlStep::Open(b"20") => req.sources.push(Source::default()),
-            HlStep::Open(b"21") => {
-                if let Some(s) = req.sources.last_mut() {
-                    s.receivers.push(Receiver::default());
-                }
-            }
-            HlStep::Open(b"22") => {
-                if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
-                    r.subscribers.push(Person::default());
-                }
-            }
-            HlStep::Open(b"23") => {
-                if let Some(p) = current_subscriber(&mut req) {
-                    p.dependents.push(Person::default());
-                }
-            }
-            HlStep::Open(_) => {}
-            HlStep::Segment(b"20", seg) if seg.id() == b"NM1" => {
-                if let Some(s) = req.sources.last_mut() {
-                    s.nm1 = Some(*seg);
-                }
-            }
-            HlStep::Segment(b"21", seg) if seg.id() == b"NM1" => {
-                if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
-                    r.nm1 = Some(*seg);
-                }
-            }
-            HlStep::Segment(b"22", seg) => {
-                if let Some(p) = current_subscriber(&mut req) {
-                    add_to_person(p, seg);
-                }
-            }
-            HlStep::Segment(b"23", seg) => {
-                if let Some(p) = current_subscriber(&mut req).and_then(|s| s.dependents.last_mut())
-                {
-                    add_to_person(p, seg);
-                }
-            }
-            HlStep::Segment(..) => {}
+impl<'s, 'a> Person<'s, 'a> {
+    fn new(node: Node<'s, 'a>) -> Self {
+        let segs = node.segments;
+        let (head, inquiries) = segs.split_at(
+            segs.iter()
+                .position(|s| s.id() == b"EQ")
+                .unwrap_or(segs.len()),
+        );
+        let last = |id: &[u8]| head.iter().rev().find(|s| s.id() == id).copied();
+        Self {
+            node,
+            head,
+            inquiries,
+            nm1: last(b"NM1"),
+            dmg: last(b"DMG"),
+            dtp: head
+                .iter()
+                .rev()
+                .find(|s| s.id() == b"DTP" && s.element(1) == b"291")
+                .copied(),
         }
     }
-    req
-}
 
-fn current_subscriber<'r, 'a>(req: &'r mut Request<'a>) -> Option<&'r mut Person<'a>> {
-    req.sources
-        .last_mut()?
-        .receivers
-        .last_mut()?
-        .subscribers
-        .last_mut()
-}
+    fn trn(&self) -> impl Iterator<Item = Segment<'a>> + use<'s, 'a> {
+        self.head.iter().filter(|s| s.id() == b"TRN").copied()
+    }
 
-fn add_to_person<'a>(p: &mut Person<'a>, seg: &Segment<'a>) {
-    match seg.id() {
-        b"EQ" => p.eqs.push(Inquiry {
-            eq: *seg,
-            dtp: None,
-        }),
-        b"DTP" if !p.eqs.is_empty() => {
-            if let Some(q) = p.eqs.last_mut() {
-                q.dtp.get_or_insert(*seg);
-            }
-        }
-        _ if !p.eqs.is_empty() => {} // AMT, III, REF of the EQ loop: not used for the answer
-        b"TRN" => p.trn.push(*seg),
-        b"NM1" => p.nm1 = Some(*seg),
-        b"REF" => p.refs.push(*seg),
-        b"DMG" => p.dmg = Some(*seg),
-        b"DTP" if seg.element(1) == b"291" => p.dtp = Some(*seg),
-        _ => {}
+    fn refs(&self) -> impl Iterator<Item = &'s Segment<'a>> + use<'s, 'a> {
+        self.head.iter().filter(|s| s.id() == b"REF")
+    }
+
+    /// The EQ segments, in order.
+    fn eqs(&self) -> impl Iterator<Item = &'s Segment<'a>> + use<'s, 'a> {
+        self.inquiries.iter().filter(|s| s.id() == b"EQ")
+    }
+
+    /// The DTP of the first EQ loop that has one.
+    fn eq_dtp(&self) -> Option<Segment<'a>> {
+        self.inquiries.iter().find(|s| s.id() == b"DTP").copied()
+    }
+
+    /// A subscriber's dependents (2000D).
+    fn dependents(&self) -> impl Iterator<Item = Person<'s, 'a>> + Clone + use<'s, 'a> {
+        self.node
+            .children(DEPENDENT, &[SOURCE, RECEIVER, SUBSCRIBER])
+            .map(Person::new)
     }
 }
 
@@ -233,8 +247,8 @@ const PAYER_ID_WRONG: Reject = reject(false, "79", "C"); // Invalid Participant 
 
 /// The dates an inquiry asks about: DTP*291 of the person, else of its first EQ loop, else
 /// today. Returns the inclusive range.
-fn inquiry_dates(p: &Person<'_>, today: Date) -> Result<(Date, Date), Reject> {
-    let dtp = p.dtp.or_else(|| p.eqs.iter().find_map(|q| q.dtp));
+fn inquiry_dates(p: &Person<'_, '_>, today: Date) -> Result<(Date, Date), Reject> {
+    let dtp = p.dtp.or_else(|| p.eq_dtp());
     let Some(dtp) = dtp else {
         return Ok((today, today));
     };
@@ -290,7 +304,7 @@ impl std::ops::Deref for Found {
 /// Finds the one member a person names, or says why not.
 async fn find_member<D: PlanData>(
     data: &D,
-    p: &Person<'_>,
+    p: &Person<'_, '_>,
     level: Level,
 ) -> Result<Result<Found, Reject>, StoreError> {
     let Some(nm1) = p.nm1 else {
@@ -300,8 +314,7 @@ async fn find_member<D: PlanData>(
     let first = text(nm1.element(4));
     let id = text(nm1.element(9));
     let ssn = p
-        .refs
-        .iter()
+        .refs()
         .find(|r| r.element(1) == b"SY")
         .map(|r| text(r.element(2)))
         .filter(|s| !s.is_empty());
@@ -457,7 +470,6 @@ pub async fn answer<D: PlanData>(
     ctx: &ResponseContext,
     w: &mut SegmentWriter,
 ) -> Result<(), StoreError> {
-    let req = read_request(set);
     let st02 = text(set.segments.first().map_or(&[][..], |s| s.element(2)));
     w.start_count();
     w.segment("ST", &["271", &st02, "005010X279A1"]);
@@ -466,14 +478,14 @@ pub async fn answer<D: PlanData>(
         &[
             "0022",
             "11",
-            &req.bht03,
+            &text(set.first(b"BHT", 3)),
             x12_date(ctx.today).as_str(),
             hhmm(ctx).as_str(),
         ],
     );
     let mut hl = Hl::default();
-    for source in &req.sources {
-        let asked_payer = source.nm1.map(|s| text(s.element(9))).unwrap_or_default();
+    for source in sources(set) {
+        let asked_payer = source.nm1().map(|s| text(s.element(9))).unwrap_or_default();
         let payer_reject = if asked_payer.is_empty() {
             Some(PAYER_ID_MISSING)
         } else if asked_payer != ctx.plan.payer_id.as_str() {
@@ -482,7 +494,7 @@ pub async fn answer<D: PlanData>(
             None
         };
         // A request sent to another payer: nothing below the source can be answered.
-        let answered = payer_reject.is_none() && !source.receivers.is_empty();
+        let answered = payer_reject.is_none() && receivers(&source).next().is_some();
         let source_hl = hl.open(None, "20", Some(answered), w);
         w.segment(
             "NM1",
@@ -502,22 +514,25 @@ pub async fn answer<D: PlanData>(
             write_aaa(w, r);
             continue;
         }
-        for receiver in &source.receivers {
+        for receiver in receivers(&source) {
             let receiver_hl = hl.open(
                 Some(source_hl),
                 "21",
-                Some(!receiver.subscribers.is_empty()),
+                Some(subscribers(&receiver).next().is_some()),
                 w,
             );
-            if let Some(nm1) = receiver.nm1 {
-                echo(w, &nm1);
+            let nm1 = receiver.nm1();
+            if let Some(nm1) = &nm1 {
+                echo(w, nm1);
             }
-            let verdict = check_receiver(data, receiver.nm1.as_ref(), ctx).await?;
+            let verdict = check_receiver(data, nm1.as_ref(), ctx).await?;
             if let Err(r) = verdict {
                 write_aaa(w, r);
             }
-            for sub in &receiver.subscribers {
-                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, sub, verdict.is_ok()).await?;
+            for sub in subscribers(&receiver) {
+                let sub = Person::new(sub);
+                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, &sub, verdict.is_ok())
+                    .await?;
             }
         }
     }
@@ -533,13 +548,13 @@ async fn answer_subscriber<D: PlanData>(
     w: &mut SegmentWriter,
     hl: &mut Hl,
     parent: usize,
-    sub: &Person<'_>,
+    sub: &Person<'_, '_>,
     receiver_ok: bool,
 ) -> Result<(), StoreError> {
     if !receiver_ok {
         // The receiver's AAA says why; echo who was asked about so the answer can be matched.
         hl.open(Some(parent), "22", Some(false), w);
-        write_trn(w, sub.trn.iter().copied());
+        write_trn(w, sub.trn());
         echo_person(w, sub, "IL");
         return Ok(());
     }
@@ -547,28 +562,28 @@ async fn answer_subscriber<D: PlanData>(
     let member = match found {
         Err(r) => {
             hl.open(Some(parent), "22", Some(false), w);
-            write_trn(w, sub.trn.iter().copied());
+            write_trn(w, sub.trn());
             echo_person(w, sub, "IL");
             write_aaa(w, r);
             return Ok(());
         }
         Ok(m) => m,
     };
-    if sub.dependents.is_empty() || !sub.eqs.is_empty() {
+    if sub.dependents().next().is_none() || !sub.inquiries.is_empty() {
         write_member(data, ctx, w, hl, parent, sub, &member).await?;
     }
-    for dep in &sub.dependents {
-        match find_member(data, dep, Level::Dependent).await? {
+    for dep in sub.dependents() {
+        match find_member(data, &dep, Level::Dependent).await? {
             // A dependent with an ID of their own is a subscriber in their own right: the guide
             // has the answer name them in 2100C, carrying the dependent loop's trace numbers.
-            Ok(m) => write_member(data, ctx, w, hl, parent, dep, &m).await?,
+            Ok(m) => write_member(data, ctx, w, hl, parent, &dep, &m).await?,
             Err(r) => {
                 let sub_hl = hl.open(Some(parent), "22", Some(true), w);
-                write_trn(w, sub.trn.iter().copied());
+                write_trn(w, sub.trn());
                 write_member_name(w, &member);
                 hl.open(Some(sub_hl), "23", Some(false), w);
-                write_trn(w, dep.trn.iter().copied());
-                echo_person(w, dep, "03");
+                write_trn(w, dep.trn());
+                echo_person(w, &dep, "03");
                 write_aaa(w, r);
             }
         }
@@ -584,11 +599,11 @@ async fn write_member<D: PlanData>(
     w: &mut SegmentWriter,
     hl: &mut Hl,
     parent: usize,
-    person: &Person<'_>,
+    person: &Person<'_, '_>,
     member: &Member,
 ) -> Result<(), StoreError> {
     hl.open(Some(parent), "22", Some(false), w);
-    write_trn(w, person.trn.iter().copied());
+    write_trn(w, person.trn());
     write_member_name(w, member);
     let dates = inquiry_dates(person, ctx.today).and_then(|(from, to)| {
         if member.birth_date > to {
@@ -618,11 +633,10 @@ async fn write_member<D: PlanData>(
 /// EB03: the EQ01 service types asked for, in order, without repeats, joined with the
 /// repetition separator (as `SegmentWriter::repeated` does); `30` (health benefit plan
 /// coverage) when only procedures were asked about.
-fn service_types(p: &Person<'_>, d: Delimiters) -> Scratch {
+fn service_types(p: &Person<'_, '_>, d: Delimiters) -> Scratch {
     let asked = || {
-        p.eqs
-            .iter()
-            .flat_map(|q| q.eq.repetitions(1))
+        p.eqs()
+            .flat_map(|q| q.repetitions(1))
             .map(text)
             .filter(|st| !st.is_empty())
     };
@@ -866,7 +880,7 @@ fn write_dmg(w: &mut SegmentWriter, m: &Member) {
 }
 
 /// Echoes who the request asked about (a rejected or unanswerable person).
-fn echo_person(w: &mut SegmentWriter, p: &Person<'_>, entity: &str) {
+fn echo_person(w: &mut SegmentWriter, p: &Person<'_, '_>, entity: &str) {
     match &p.nm1 {
         Some(nm1) => echo_as(w, "NM1", nm1, Some(entity), 3),
         None => {
