@@ -143,7 +143,13 @@ pub async fn respond<D: PlanData>(
             }
             reply.end_group(g.sets.len(), &ctl);
         }
-        bytes.extend(reply.finish());
+        let answer = reply.finish();
+        if bytes.is_empty() {
+            // The usual single interchange: its buffer is the answer, not copied.
+            bytes = answer;
+        } else {
+            bytes.extend(answer);
+        }
     }
     Ok(Answer {
         kind,
