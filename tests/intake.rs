@@ -382,16 +382,13 @@ on_both_backends!(enrollment_applied, |store: Store| async move {
             "REF*18*STD*STANDARD PLAN~",
         ],
     );
-    let found = store
-        .members(&MemberQuery::Ssn("900000099".into()))
-        .await
-        .unwrap();
+    let found = store.members(&MemberQuery::Ssn("900000099")).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].member_id, "300000000001");
     // Found by name too: the name key is the loaders' normalization.
     let found = store
         .members(&MemberQuery::NameAndBirth {
-            name_key: hts_gateway::payer::model::name_key("Newman"),
+            name_key: &hts_gateway::payer::model::name_key("Newman"),
             birth_date: d("1992-04-01"),
         })
         .await
@@ -417,7 +414,7 @@ on_both_backends!(enrollment_applied, |store: Store| async move {
 
     // Jane moved; everything else about her is as it was.
     let jane = store
-        .members(&MemberQuery::MemberId("100000000001".into()))
+        .members(&MemberQuery::MemberId("100000000001"))
         .await
         .unwrap();
     assert_eq!(jane[0].address_line, "77 NEW STREET");

@@ -9,13 +9,13 @@
 //! the database. Claims are not cached: claim status changes all day.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use time::{Date, Month};
 
 use super::PlanData;
-use super::model::{Claim, ClaimQuery, Member, MemberQuery, Provider, Span};
+use super::model::{Claim, ClaimQuery, Member, MemberQuery, Provider, Span, Spans};
 use crate::store::StoreError;
 
 /// How long an answer may lag a change to the data, by default.
@@ -35,23 +35,64 @@ pub struct CachedPlan<D> {
 struct State {
     generation: Option<i64>,
     checked: Option<Instant>,
-    providers_by_npi: HashMap<String, Vec<Provider>>,
-    providers: HashMap<String, Option<Provider>>,
-    members: HashMap<MemberQuery, Vec<Member>>,
+    // Records are shared with the answers (`Arc`): a hit copies nothing.
+    providers_by_npi: HashMap<String, Arc<[Provider]>>,
+    providers: HashMap<String, Option<Arc<Provider>>>,
+    members: Members,
     /// Every span of a member, whatever the dates asked (filtered on the way out).
-    spans: HashMap<i64, Vec<Span>>,
+    spans: HashMap<i64, Arc<[Span]>>,
 }
 
 impl State {
     fn len(&self) -> usize {
-        self.providers_by_npi.len() + self.providers.len() + self.members.len() + self.spans.len()
+        self.providers_by_npi.len() + self.providers.len() + self.members.len + self.spans.len()
     }
 
     fn clear(&mut self) {
         self.providers_by_npi.clear();
         self.providers.clear();
-        self.members.clear();
+        self.members = Members::default();
         self.spans.clear();
+    }
+}
+
+/// Member lookups by kind, keyed so that a borrowed [`MemberQuery`] finds its entry without
+/// building an owned key.
+#[derive(Debug, Default)]
+struct Members {
+    by_id: HashMap<String, Arc<[Member]>>,
+    by_ssn: HashMap<String, Arc<[Member]>>,
+    by_agency_id: HashMap<String, Arc<[Member]>>,
+    by_name: HashMap<Date, HashMap<String, Arc<[Member]>>>,
+    len: usize,
+}
+
+impl Members {
+    fn get(&self, query: &MemberQuery<'_>) -> Option<&Arc<[Member]>> {
+        match *query {
+            MemberQuery::MemberId(id) => self.by_id.get(id),
+            MemberQuery::Ssn(ssn) => self.by_ssn.get(ssn),
+            MemberQuery::AgencyId(id) => self.by_agency_id.get(id),
+            MemberQuery::NameAndBirth {
+                name_key,
+                birth_date,
+            } => self.by_name.get(&birth_date)?.get(name_key),
+        }
+    }
+
+    fn insert(&mut self, query: &MemberQuery<'_>, found: Arc<[Member]>) {
+        let (map, key) = match *query {
+            MemberQuery::MemberId(id) => (&mut self.by_id, id),
+            MemberQuery::Ssn(ssn) => (&mut self.by_ssn, ssn),
+            MemberQuery::AgencyId(id) => (&mut self.by_agency_id, id),
+            MemberQuery::NameAndBirth {
+                name_key,
+                birth_date,
+            } => (self.by_name.entry(birth_date).or_default(), name_key),
+        };
+        if map.insert(key.to_string(), found).is_none() {
+            self.len += 1;
+        }
     }
 }
 
@@ -125,7 +166,7 @@ impl<D: PlanData + Sync> CachedPlan<D> {
 }
 
 impl<D: PlanData + Sync> PlanData for CachedPlan<D> {
-    async fn providers_by_npi(&self, npi: &str) -> Result<Vec<Provider>, StoreError> {
+    async fn providers_by_npi(&self, npi: &str) -> Result<Arc<[Provider]>, StoreError> {
         self.refresh().await?;
         if let Some(v) = self.lock().providers_by_npi.get(npi) {
             return Ok(v.clone());
@@ -138,7 +179,7 @@ impl<D: PlanData + Sync> PlanData for CachedPlan<D> {
         Ok(v)
     }
 
-    async fn provider(&self, provider_id: &str) -> Result<Option<Provider>, StoreError> {
+    async fn provider(&self, provider_id: &str) -> Result<Option<Arc<Provider>>, StoreError> {
         self.refresh().await?;
         if let Some(v) = self.lock().providers.get(provider_id) {
             return Ok(v.clone());
@@ -151,34 +192,33 @@ impl<D: PlanData + Sync> PlanData for CachedPlan<D> {
         Ok(v)
     }
 
-    async fn members(&self, query: &MemberQuery) -> Result<Vec<Member>, StoreError> {
+    async fn members(&self, query: &MemberQuery<'_>) -> Result<Arc<[Member]>, StoreError> {
         self.refresh().await?;
         if let Some(v) = self.lock().members.get(query) {
             return Ok(v.clone());
         }
         let seen = self.generation_seen();
         let v = self.inner.members(query).await?;
-        self.keep(seen, |st| {
-            st.members.insert(query.clone(), v.clone());
-        });
+        self.keep(seen, |st| st.members.insert(query, v.clone()));
         Ok(v)
     }
 
-    async fn spans(&self, member: i64, from: Date, to: Date) -> Result<Vec<Span>, StoreError> {
+    async fn spans(&self, member: i64, from: Date, to: Date) -> Result<Spans, StoreError> {
         self.refresh().await?;
         let cached = self.lock().spans.get(&member).cloned();
         let all = match cached {
             Some(all) => all,
             None => {
                 let seen = self.generation_seen();
-                let all = self.inner.spans(member, first_day(), last_day()).await?;
+                let (first, last) = (first_day(), last_day());
+                let all: Arc<[Span]> = self.inner.spans(member, first, last).await?.to_vec().into();
                 self.keep(seen, |st| {
                     st.spans.insert(member, all.clone());
                 });
                 all
             }
         };
-        Ok(all.into_iter().filter(|s| s.overlaps(from, to)).collect())
+        Ok(Spans::new(all, from, to))
     }
 
     async fn generation(&self) -> Result<i64, StoreError> {

@@ -14,12 +14,14 @@
 //! Several claims matching one request come back as several 2200D loops, each echoing the
 //! request's trace number.
 
+use std::borrow::Cow;
+
 use time::Date;
 
 use super::eligibility::receiver_verdict;
-use super::model::{Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, Provider, name_key};
-use super::write::{Hl, amount, echo, hhmm, text, write_date};
-use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
+use super::model::{Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, name_key, same_name_key};
+use super::write::{Hl, amount, echo, hhmm, number, text, write_date, x12_date};
+use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
 use crate::x12::segment::Segment;
 use crate::x12::tree::{HlStep, TransactionSet};
@@ -32,9 +34,9 @@ const CODES_NEEDING_ENTITY: [&str; 4] = ["19", "88", "97", "109"];
 #[derive(Debug)]
 struct ClaimAsk<'a> {
     trn: Segment<'a>,
-    payer_claim_number: Option<String>,
-    patient_control_number: Option<String>,
-    bill_type: Option<String>,
+    payer_claim_number: Option<Cow<'a, str>>,
+    patient_control_number: Option<Cow<'a, str>>,
+    bill_type: Option<Cow<'a, str>>,
     service: Option<Result<(Date, Date), ()>>,
 }
 
@@ -61,7 +63,7 @@ struct Receiver<'a> {
 
 #[derive(Debug)]
 struct Request<'a> {
-    bht03: String,
+    bht03: Cow<'a, str>,
     receivers: Vec<Receiver<'a>>,
 }
 
@@ -174,15 +176,15 @@ pub async fn answer<D: PlanData>(
     let req = read_request(set);
     let st02 = text(set.segments.first().map_or(&[][..], |s| s.element(2)));
     w.start_count();
-    w.segment("ST", &["277", st02.as_str(), "005010X212"]);
+    w.segment("ST", &["277", &st02, "005010X212"]);
     w.segment(
         "BHT",
         &[
             "0010",
             "08",
-            req.bht03.as_str(),
-            &x12_date(ctx.today),
-            &hhmm(ctx),
+            &req.bht03,
+            x12_date(ctx.today).as_str(),
+            hhmm(ctx).as_str(),
             "DG",
         ],
     );
@@ -206,8 +208,8 @@ pub async fn answer<D: PlanData>(
     for receiver in &req.receivers {
         hl_receiver(data, ctx, w, &mut hl, source_hl, receiver).await?;
     }
-    let count = (w.counted() + 1).to_string();
-    w.segment("SE", &[count.as_str(), st02.as_str()]);
+    let count = number(w.counted() + 1);
+    w.segment("SE", &[count.as_str(), &st02]);
     Ok(())
 }
 
@@ -259,7 +261,7 @@ async fn hl_receiver<D: PlanData>(
                 // subscriber's.
                 let patient_id = dependent_member_id(data, dep)
                     .await?
-                    .unwrap_or_else(|| member_id.clone());
+                    .unwrap_or_else(|| member_id.to_string());
                 for ask in &dep.claims {
                     answer_claim(data, ctx, w, ask, &patient_id, &provider_ids, verdict).await?;
                 }
@@ -288,9 +290,15 @@ async fn resolve_provider<D: PlanData>(
         return Ok((Vec::new(), ProviderVerdict::Unknown));
     };
     let id = text(nm1.element(9));
-    let providers: Vec<Provider> = match nm1.element(8) {
-        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?,
-        b"SV" if !id.is_empty() => data.provider(&id).await?.into_iter().collect(),
+    let providers: Vec<_> = match nm1.element(8) {
+        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?.to_vec(),
+        b"SV" if !id.is_empty() => data
+            .provider(&id)
+            .await?
+            .as_deref()
+            .cloned()
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     };
     let verdict = match receiver_verdict(&providers, ctx) {
@@ -318,26 +326,26 @@ async fn dependent_member_id<D: PlanData>(
     let Some(nm1) = dep.nm1 else { return Ok(None) };
     let id = text(nm1.element(9));
     if !id.is_empty() {
-        return Ok(Some(id));
+        return Ok(Some(id.into_owned()));
     }
     let birth = dep.dmg.and_then(|d| parse_x12_date(d.element(2)));
     let gender = dep.dmg.and_then(|d| Gender::from_code(&text(d.element(3))));
     let (Some(birth_date), last) = (birth, name_key(&text(nm1.element(3)))) else {
         return Ok(None);
     };
-    let first = name_key(&text(nm1.element(4)));
-    let found: Vec<_> = data
+    let first = text(nm1.element(4));
+    let found = data
         .members(&MemberQuery::NameAndBirth {
-            name_key: last,
+            name_key: &last,
             birth_date,
         })
-        .await?
-        .into_iter()
-        .filter(|m| name_key(&m.first_name) == first)
-        .filter(|m| gender.is_none_or(|g| g == m.gender))
-        .collect();
-    Ok(match found.as_slice() {
-        [one] => Some(one.member_id.clone()),
+        .await?;
+    let mut matching = found
+        .iter()
+        .filter(|m| same_name_key(&m.first_name, &first))
+        .filter(|m| gender.is_none_or(|g| g == m.gender));
+    Ok(match (matching.next(), matching.next()) {
+        (Some(one), None) => Some(one.member_id.clone()),
         _ => None,
     })
 }
@@ -355,6 +363,7 @@ async fn answer_claim<D: PlanData>(
 ) -> Result<(), StoreError> {
     let trace = text(ask.trn.element(2));
     let today = x12_date(ctx.today);
+    let today = today.as_str();
     let not_answerable = match verdict {
         ProviderVerdict::Ok => None,
         ProviderVerdict::Unknown => Some("E0:562:1P"),
@@ -366,8 +375,8 @@ async fn answer_claim<D: PlanData>(
             let query = ClaimQuery {
                 member_id: member_id.to_string(),
                 provider_ids: provider_ids.to_vec(),
-                payer_claim_number: ask.payer_claim_number.clone(),
-                patient_control_number: ask.patient_control_number.clone(),
+                payer_claim_number: ask.payer_claim_number.as_deref().map(str::to_string),
+                patient_control_number: ask.patient_control_number.as_deref().map(str::to_string),
                 service: service.as_ref().and_then(|s| s.ok()),
             };
             Some(data.claims(&query).await?)
@@ -377,7 +386,7 @@ async fn answer_claim<D: PlanData>(
     match claims {
         Some(claims) if !claims.is_empty() => {
             for c in &claims {
-                w.segment("TRN", &["2", trace.as_str()]);
+                w.segment("TRN", &["2", &trace]);
                 write_status(w, c);
                 w.segment("REF", &["1K", c.payer_claim_number.as_str()]);
                 if !c.bill_type.is_empty() {
@@ -390,19 +399,19 @@ async fn answer_claim<D: PlanData>(
         _ => {
             // Not found (or not searchable): say so, echoing what identified the claim. The
             // payer's claim number is not sent for a claim the payer does not have.
-            w.segment("TRN", &["2", trace.as_str()]);
+            w.segment("TRN", &["2", &trace]);
             let stc01 = not_answerable.unwrap_or(if matches!(ask.service, Some(Err(()))) {
                 "E0:187"
             } else {
                 "A4:35"
             });
             let stc01 = w.composite(&stc01.split(':').collect::<Vec<_>>());
-            w.segment("STC", &[stc01.as_str(), &today]);
+            w.segment("STC", &[stc01.as_str(), today]);
             if let Some(b) = &ask.bill_type {
-                w.segment("REF", &["BLT", b.as_str()]);
+                w.segment("REF", &["BLT", b]);
             }
             if let Some(p) = &ask.patient_control_number {
-                w.segment("REF", &["EJ", p.as_str()]);
+                w.segment("REF", &["EJ", p]);
             }
             if let Some(Ok((from, to))) = ask.service {
                 write_date(w, "472", from, to);
@@ -435,40 +444,40 @@ fn write_status(w: &mut SegmentWriter, c: &Claim) {
         .filter(|_| matches!(c.status, ClaimStatus::Paid | ClaimStatus::Denied))
         .unwrap_or(c.received_date);
     let billed = amount(c.billed_cents);
+    let (billed, effective) = (billed.as_str(), x12_date(effective));
+    let effective = effective.as_str();
+    let adjudicated = c.adjudication_date.map(x12_date).unwrap_or_default();
     match c.status {
         ClaimStatus::Received | ClaimStatus::Suspended => {
-            w.segment("STC", &[stc01.as_str(), &x12_date(effective), "", &billed]);
+            w.segment("STC", &[stc01.as_str(), effective, "", billed]);
         }
         ClaimStatus::Denied => {
-            let adjudicated = c.adjudication_date.map(x12_date).unwrap_or_default();
             w.segment(
                 "STC",
                 &[
                     stc01.as_str(),
-                    &x12_date(effective),
+                    effective,
                     "",
-                    &billed,
+                    billed,
                     "0",
-                    &adjudicated,
+                    adjudicated.as_str(),
                 ],
             );
         }
         ClaimStatus::Paid => {
-            let adjudicated = c.adjudication_date.map(x12_date).unwrap_or_default();
             let paid_on = c.payment_date.map(x12_date).unwrap_or_default();
-            let trace = c.payment_number.clone().unwrap_or_default();
             w.segment(
                 "STC",
                 &[
                     stc01.as_str(),
-                    &x12_date(effective),
+                    effective,
                     "",
-                    &billed,
-                    &amount(c.paid_cents),
-                    &adjudicated,
+                    billed,
+                    amount(c.paid_cents).as_str(),
+                    adjudicated.as_str(),
                     "",
-                    &paid_on,
-                    &trace,
+                    paid_on.as_str(),
+                    c.payment_number.as_deref().unwrap_or_default(),
                 ],
             );
         }

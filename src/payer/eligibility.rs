@@ -4,14 +4,23 @@
 //! AAA codes and where they go follow the guide's per-loop code lists (see
 //! specs/271.005010X279A1.spec); the choice of code for each rule is documented on [`Reject`].
 
+use std::fmt::Write as _;
+use std::sync::Arc;
+
 use time::{Date, Duration};
 
-use super::model::{Gender, Member, MemberQuery, Provider, Span, SpanKind, name_key};
-use super::write::{Hl, echo, hhmm, text, write_date, write_trn};
-use super::{PlanData, ResponseContext, parse_x12_date, x12_date};
+use super::model::{
+    Gender, Member, MemberQuery, Provider, Span, SpanKind, Spans, name_key, name_key_chars,
+    name_key_is_empty, same_name_key,
+};
+use super::write::{
+    Hl, Scratch, echo, echo_as, hhmm, number, text, write_date, write_trn, x12_date,
+};
+use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
+use crate::x12::Delimiters;
 use crate::x12::segment::Segment;
-use crate::x12::tree::{HlStep, TransactionSet};
+use crate::x12::tree::TransactionSet;
 use crate::x12::writer::SegmentWriter;
 
 /// Longest inquiry span, in days counted inclusively (DESIGN.md §2).
@@ -23,124 +32,139 @@ pub const MAX_YEARS_BACK: i32 = 4;
 pub const QMB_MESSAGE: &str = "611 Member is Qualified Medicare Beneficiary";
 
 // ---------------------------------------------------------------------------------------------
-// The request, as read from the 270.
+// The request, as read from the 270: views into the set's segments, nothing copied.
+
+/// One HL of the request: its level code (HL03), the segments after it up to the next HL,
+/// and everything after those (where its children are).
+#[derive(Clone, Copy, Debug)]
+struct Node<'s, 'a> {
+    code: &'a [u8],
+    segments: &'s [Segment<'a>],
+    rest: &'s [Segment<'a>],
+}
+
+/// The HLs in `segments`, in order (segments before the first HL belong to none).
+fn nodes<'s, 'a>(segments: &'s [Segment<'a>]) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    let mut rest = segments;
+    std::iter::from_fn(move || {
+        let at = rest.iter().position(|s| s.id() == b"HL")?;
+        let hl = &rest[at];
+        let after = &rest[at + 1..];
+        let len = after
+            .iter()
+            .position(|s| s.id() == b"HL")
+            .unwrap_or(after.len());
+        let (segments, next) = after.split_at(len);
+        rest = next;
+        Some(Node {
+            code: hl.element(3),
+            segments,
+            rest: next,
+        })
+    })
+}
+
+impl<'s, 'a> Node<'s, 'a> {
+    /// The levels `code` under this one: those that follow it before the next level of any of
+    /// `above` (this one's own level or a higher one). Levels with codes the 270 does not use
+    /// are skipped, their segments ignored.
+    fn children(
+        &self,
+        code: &'static [u8],
+        above: &'static [&'static [u8]],
+    ) -> impl Iterator<Item = Node<'s, 'a>> + Clone + use<'s, 'a> {
+        nodes(self.rest)
+            .take_while(move |n| !above.contains(&n.code))
+            .filter(move |n| n.code == code)
+    }
+
+    /// The last NM1 of this level.
+    fn nm1(&self) -> Option<Segment<'a>> {
+        self.segments
+            .iter()
+            .rev()
+            .find(|s| s.id() == b"NM1")
+            .copied()
+    }
+}
+
+const SOURCE: &[u8] = b"20";
+const RECEIVER: &[u8] = b"21";
+const SUBSCRIBER: &[u8] = b"22";
+const DEPENDENT: &[u8] = b"23";
+
+fn sources<'s, 'a>(set: &'s TransactionSet<'a>) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    nodes(set.body()).filter(|n| n.code == SOURCE)
+}
+
+fn receivers<'s, 'a>(source: &Node<'s, 'a>) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    source.children(RECEIVER, &[SOURCE])
+}
+
+fn subscribers<'s, 'a>(receiver: &Node<'s, 'a>) -> impl Iterator<Item = Node<'s, 'a>> + Clone {
+    receiver.children(SUBSCRIBER, &[SOURCE, RECEIVER])
+}
 
 /// One person asked about (2000C subscriber or 2000D dependent).
-#[derive(Debug, Default)]
-struct Person<'a> {
-    trn: Vec<Segment<'a>>,
+#[derive(Clone, Copy, Debug)]
+struct Person<'s, 'a> {
+    node: Node<'s, 'a>,
+    /// The person's own segments (2100C/D): those before the first EQ.
+    head: &'s [Segment<'a>],
+    /// The 2110C/D loops: from the first EQ on (AMT, III, REF there are not used).
+    inquiries: &'s [Segment<'a>],
     nm1: Option<Segment<'a>>,
-    refs: Vec<Segment<'a>>,
     dmg: Option<Segment<'a>>,
-    dtp: Option<Segment<'a>>,
-    eqs: Vec<Inquiry<'a>>,
-    dependents: Vec<Person<'a>>,
-}
-
-/// One 2110C/2110D EQ loop.
-#[derive(Debug)]
-struct Inquiry<'a> {
-    eq: Segment<'a>,
+    /// DTP*291 of the person.
     dtp: Option<Segment<'a>>,
 }
 
-#[derive(Debug, Default)]
-struct Receiver<'a> {
-    nm1: Option<Segment<'a>>,
-    subscribers: Vec<Person<'a>>,
-}
-
-#[derive(Debug, Default)]
-struct Source<'a> {
-    nm1: Option<Segment<'a>>,
-    receivers: Vec<Receiver<'a>>,
-}
-
-#[derive(Debug)]
-struct Request<'a> {
-    bht03: String,
-    sources: Vec<Source<'a>>,
-}
-
-fn read_request<'a>(set: &TransactionSet<'a>) -> Request<'a> {
-    let mut req = Request {
-        bht03: text(set.first(b"BHT", 3)),
-        sources: Vec::new(),
-    };
-    // Levels: 20 information source, 21 receiver, 22 subscriber, 23 dependent.
-    for step in set.hl_walk() {
-        match step {
-            HlStep::Open(b"20") => req.sources.push(Source::default()),
-            HlStep::Open(b"21") => {
-                if let Some(s) = req.sources.last_mut() {
-                    s.receivers.push(Receiver::default());
-                }
-            }
-            HlStep::Open(b"22") => {
-                if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
-                    r.subscribers.push(Person::default());
-                }
-            }
-            HlStep::Open(b"23") => {
-                if let Some(p) = current_subscriber(&mut req) {
-                    p.dependents.push(Person::default());
-                }
-            }
-            HlStep::Open(_) => {}
-            HlStep::Segment(b"20", seg) if seg.id() == b"NM1" => {
-                if let Some(s) = req.sources.last_mut() {
-                    s.nm1 = Some(*seg);
-                }
-            }
-            HlStep::Segment(b"21", seg) if seg.id() == b"NM1" => {
-                if let Some(r) = req.sources.last_mut().and_then(|s| s.receivers.last_mut()) {
-                    r.nm1 = Some(*seg);
-                }
-            }
-            HlStep::Segment(b"22", seg) => {
-                if let Some(p) = current_subscriber(&mut req) {
-                    add_to_person(p, seg);
-                }
-            }
-            HlStep::Segment(b"23", seg) => {
-                if let Some(p) = current_subscriber(&mut req).and_then(|s| s.dependents.last_mut())
-                {
-                    add_to_person(p, seg);
-                }
-            }
-            HlStep::Segment(..) => {}
+impl<'s, 'a> Person<'s, 'a> {
+    fn new(node: Node<'s, 'a>) -> Self {
+        let segs = node.segments;
+        let (head, inquiries) = segs.split_at(
+            segs.iter()
+                .position(|s| s.id() == b"EQ")
+                .unwrap_or(segs.len()),
+        );
+        let last = |id: &[u8]| head.iter().rev().find(|s| s.id() == id).copied();
+        Self {
+            node,
+            head,
+            inquiries,
+            nm1: last(b"NM1"),
+            dmg: last(b"DMG"),
+            dtp: head
+                .iter()
+                .rev()
+                .find(|s| s.id() == b"DTP" && s.element(1) == b"291")
+                .copied(),
         }
     }
-    req
-}
 
-fn current_subscriber<'r, 'a>(req: &'r mut Request<'a>) -> Option<&'r mut Person<'a>> {
-    req.sources
-        .last_mut()?
-        .receivers
-        .last_mut()?
-        .subscribers
-        .last_mut()
-}
+    fn trn(&self) -> impl Iterator<Item = Segment<'a>> + use<'s, 'a> {
+        self.head.iter().filter(|s| s.id() == b"TRN").copied()
+    }
 
-fn add_to_person<'a>(p: &mut Person<'a>, seg: &Segment<'a>) {
-    match seg.id() {
-        b"EQ" => p.eqs.push(Inquiry {
-            eq: *seg,
-            dtp: None,
-        }),
-        b"DTP" if !p.eqs.is_empty() => {
-            if let Some(q) = p.eqs.last_mut() {
-                q.dtp.get_or_insert(*seg);
-            }
-        }
-        _ if !p.eqs.is_empty() => {} // AMT, III, REF of the EQ loop: not used for the answer
-        b"TRN" => p.trn.push(*seg),
-        b"NM1" => p.nm1 = Some(*seg),
-        b"REF" => p.refs.push(*seg),
-        b"DMG" => p.dmg = Some(*seg),
-        b"DTP" if seg.element(1) == b"291" => p.dtp = Some(*seg),
-        _ => {}
+    fn refs(&self) -> impl Iterator<Item = &'s Segment<'a>> + use<'s, 'a> {
+        self.head.iter().filter(|s| s.id() == b"REF")
+    }
+
+    /// The EQ segments, in order.
+    fn eqs(&self) -> impl Iterator<Item = &'s Segment<'a>> + use<'s, 'a> {
+        self.inquiries.iter().filter(|s| s.id() == b"EQ")
+    }
+
+    /// The DTP of the first EQ loop that has one.
+    fn eq_dtp(&self) -> Option<Segment<'a>> {
+        self.inquiries.iter().find(|s| s.id() == b"DTP").copied()
+    }
+
+    /// A subscriber's dependents (2000D).
+    fn dependents(&self) -> impl Iterator<Item = Person<'s, 'a>> + Clone + use<'s, 'a> {
+        self.node
+            .children(DEPENDENT, &[SOURCE, RECEIVER, SUBSCRIBER])
+            .map(Person::new)
     }
 }
 
@@ -223,8 +247,8 @@ const PAYER_ID_WRONG: Reject = reject(false, "79", "C"); // Invalid Participant 
 
 /// The dates an inquiry asks about: DTP*291 of the person, else of its first EQ loop, else
 /// today. Returns the inclusive range.
-fn inquiry_dates(p: &Person<'_>, today: Date) -> Result<(Date, Date), Reject> {
-    let dtp = p.dtp.or_else(|| p.eqs.iter().find_map(|q| q.dtp));
+fn inquiry_dates(p: &Person<'_, '_>, today: Date) -> Result<(Date, Date), Reject> {
+    let dtp = p.dtp.or_else(|| p.eq_dtp());
     let Some(dtp) = dtp else {
         return Ok((today, today));
     };
@@ -262,12 +286,27 @@ fn years_before(d: Date, years: i32) -> Date {
         .unwrap_or(d)
 }
 
+/// The member found in a lookup's results (shared with the cache).
+#[derive(Debug)]
+struct Found {
+    members: Arc<[Member]>,
+    index: usize,
+}
+
+impl std::ops::Deref for Found {
+    type Target = Member;
+
+    fn deref(&self) -> &Member {
+        &self.members[self.index]
+    }
+}
+
 /// Finds the one member a person names, or says why not.
 async fn find_member<D: PlanData>(
     data: &D,
-    p: &Person<'_>,
+    p: &Person<'_, '_>,
     level: Level,
-) -> Result<Result<Member, Reject>, StoreError> {
+) -> Result<Result<Found, Reject>, StoreError> {
     let Some(nm1) = p.nm1 else {
         return Ok(Err(level.name_invalid()));
     };
@@ -275,8 +314,7 @@ async fn find_member<D: PlanData>(
     let first = text(nm1.element(4));
     let id = text(nm1.element(9));
     let ssn = p
-        .refs
-        .iter()
+        .refs()
         .find(|r| r.element(1) == b"SY")
         .map(|r| text(r.element(2)))
         .filter(|s| !s.is_empty());
@@ -300,20 +338,20 @@ async fn find_member<D: PlanData>(
         Err(r) => return Ok(Err(r)),
     };
 
-    let candidates = if !id.is_empty() {
-        let mut found = data.members(&MemberQuery::MemberId(id.clone())).await?;
+    let (members, mut candidates) = if !id.is_empty() {
+        let mut found = data.members(&MemberQuery::MemberId(&id)).await?;
         if found.is_empty() {
-            found = data.members(&MemberQuery::AgencyId(id)).await?;
+            found = data.members(&MemberQuery::AgencyId(&id)).await?;
         }
         if found.is_empty() {
             return Ok(Err(level.id_invalid()));
         }
-        found
+        (found, None)
     } else if let Some(ssn) = ssn {
-        data.members(&MemberQuery::Ssn(ssn)).await?
+        (data.members(&MemberQuery::Ssn(&ssn)).await?, None)
     } else {
         // Demographic search: all four are needed.
-        if name_key(&last).is_empty() || name_key(&first).is_empty() {
+        if name_key_is_empty(&last) || name_key_is_empty(&first) {
             return Ok(Err(level.name_invalid()));
         }
         let Some(birth_date) = birth else {
@@ -324,31 +362,32 @@ async fn find_member<D: PlanData>(
         }
         let found = data
             .members(&MemberQuery::NameAndBirth {
-                name_key: name_key(&last),
+                name_key: &name_key(&last),
                 birth_date,
             })
             .await?;
-        found
-            .into_iter()
-            .filter(|m| first_names_match(&m.first_name, &first) && genders_match(m.gender, gender))
-            .collect()
+        let matching = |m: &Member| {
+            first_names_match(&m.first_name, &first) && genders_match(m.gender, gender)
+        };
+        (found, Some(matching))
     };
-    let member = match candidates.len() {
-        0 => return Ok(Err(level.not_found())),
-        1 => candidates.into_iter().next(),
-        _ => return Ok(Err(level.several_found())),
+    // The candidates: every member found, or those matching the demographics.
+    let mut indices =
+        (0..members.len()).filter(|&i| candidates.as_mut().is_none_or(|f| f(&members[i])));
+    let index = match (indices.next(), indices.next()) {
+        (None, _) => return Ok(Err(level.not_found())),
+        (Some(i), None) => i,
+        (Some(_), Some(_)) => return Ok(Err(level.several_found())),
     };
-    let Some(member) = member else {
-        return Ok(Err(level.not_found()));
-    };
+    let member = Found { members, index };
     // Whatever else the request says about the person must agree with the file.
     if birth.is_some_and(|b| b != member.birth_date) {
         return Ok(Err(BIRTH_DATE_MISMATCH));
     }
-    if !name_key(&last).is_empty() && name_key(&last) != name_key(&member.last_name) {
+    if !name_key_is_empty(&last) && !same_name_key(&last, &member.last_name) {
         return Ok(Err(level.name_invalid()));
     }
-    if !name_key(&first).is_empty() && !first_names_match(&member.first_name, &first) {
+    if !name_key_is_empty(&first) && !first_names_match(&member.first_name, &first) {
         return Ok(Err(level.name_invalid()));
     }
     if !genders_match(member.gender, gender) {
@@ -360,8 +399,12 @@ async fn find_member<D: PlanData>(
 /// First names match when one normalized name starts with the other ("ROB" and "ROBERT"):
 /// front desks abbreviate, but a different name is a different person.
 fn first_names_match(on_file: &str, asked: &str) -> bool {
-    let (a, b) = (name_key(on_file), name_key(asked));
-    !a.is_empty() && !b.is_empty() && (a.starts_with(&b) || b.starts_with(&a))
+    let (mut a, mut b) = (name_key_chars(on_file), name_key_chars(asked));
+    let (Some(a0), Some(b0)) = (a.next(), b.next()) else {
+        return false;
+    };
+    // One is a prefix of the other: equal as far as the shorter goes.
+    a0 == b0 && a.zip(b).all(|(x, y)| x == y)
 }
 
 fn genders_match(on_file: Gender, asked: Option<Gender>) -> bool {
@@ -381,12 +424,20 @@ async fn check_receiver<D: PlanData>(
         return Ok(Err(PROVIDER_ID_INVALID));
     };
     let id = text(nm1.element(9));
-    let providers: Vec<Provider> = match nm1.element(8) {
-        b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?,
-        b"SV" if !id.is_empty() => data.provider(&id).await?.into_iter().collect(),
-        _ => return Ok(Err(PROVIDER_ID_INVALID)),
-    };
-    Ok(receiver_verdict(&providers, ctx))
+    Ok(match nm1.element(8) {
+        b"XX" if !id.is_empty() => receiver_verdict(&data.providers_by_npi(&id).await?, ctx),
+        b"SV" if !id.is_empty() => {
+            let found = data.provider(&id).await?;
+            receiver_verdict(
+                found
+                    .as_deref()
+                    .map(std::slice::from_ref)
+                    .unwrap_or_default(),
+                ctx,
+            )
+        }
+        _ => Err(PROVIDER_ID_INVALID),
+    })
 }
 
 /// The verdict on an information receiver resolved to `providers` (its service locations).
@@ -397,12 +448,12 @@ pub(crate) fn receiver_verdict(
     if providers.is_empty() {
         return Err(PROVIDER_NOT_ON_FILE);
     }
-    let active: Vec<&Provider> = providers.iter().filter(|p| p.active).collect();
-    if active.is_empty() {
+    let mut active = providers.iter().filter(|p| p.active);
+    if active.clone().next().is_none() {
         return Err(PROVIDER_INELIGIBLE);
     }
     if let Some(allowed) = &ctx.authorized_providers
-        && !active.iter().any(|p| allowed.contains(&p.provider_id))
+        && !active.any(|p| allowed.contains(&p.provider_id))
     {
         return Err(PROVIDER_NOT_AUTHORIZED);
     }
@@ -419,32 +470,31 @@ pub async fn answer<D: PlanData>(
     ctx: &ResponseContext,
     w: &mut SegmentWriter,
 ) -> Result<(), StoreError> {
-    let req = read_request(set);
     let st02 = text(set.segments.first().map_or(&[][..], |s| s.element(2)));
     w.start_count();
-    w.segment("ST", &["271", st02.as_str(), "005010X279A1"]);
+    w.segment("ST", &["271", &st02, "005010X279A1"]);
     w.segment(
         "BHT",
         &[
             "0022",
             "11",
-            req.bht03.as_str(),
-            &x12_date(ctx.today),
-            &hhmm(ctx),
+            &text(set.first(b"BHT", 3)),
+            x12_date(ctx.today).as_str(),
+            hhmm(ctx).as_str(),
         ],
     );
     let mut hl = Hl::default();
-    for source in &req.sources {
-        let asked_payer = source.nm1.map(|s| text(s.element(9))).unwrap_or_default();
+    for source in sources(set) {
+        let asked_payer = source.nm1().map(|s| text(s.element(9))).unwrap_or_default();
         let payer_reject = if asked_payer.is_empty() {
             Some(PAYER_ID_MISSING)
-        } else if asked_payer != ctx.plan.payer_id {
+        } else if asked_payer != ctx.plan.payer_id.as_str() {
             Some(PAYER_ID_WRONG)
         } else {
             None
         };
         // A request sent to another payer: nothing below the source can be answered.
-        let answered = payer_reject.is_none() && !source.receivers.is_empty();
+        let answered = payer_reject.is_none() && receivers(&source).next().is_some();
         let source_hl = hl.open(None, "20", Some(answered), w);
         w.segment(
             "NM1",
@@ -464,27 +514,30 @@ pub async fn answer<D: PlanData>(
             write_aaa(w, r);
             continue;
         }
-        for receiver in &source.receivers {
+        for receiver in receivers(&source) {
             let receiver_hl = hl.open(
                 Some(source_hl),
                 "21",
-                Some(!receiver.subscribers.is_empty()),
+                Some(subscribers(&receiver).next().is_some()),
                 w,
             );
-            if let Some(nm1) = receiver.nm1 {
-                echo(w, &nm1);
+            let nm1 = receiver.nm1();
+            if let Some(nm1) = &nm1 {
+                echo(w, nm1);
             }
-            let verdict = check_receiver(data, receiver.nm1.as_ref(), ctx).await?;
+            let verdict = check_receiver(data, nm1.as_ref(), ctx).await?;
             if let Err(r) = verdict {
                 write_aaa(w, r);
             }
-            for sub in &receiver.subscribers {
-                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, sub, verdict.is_ok()).await?;
+            for sub in subscribers(&receiver) {
+                let sub = Person::new(sub);
+                answer_subscriber(data, ctx, w, &mut hl, receiver_hl, &sub, verdict.is_ok())
+                    .await?;
             }
         }
     }
-    let count = (w.counted() + 1).to_string();
-    w.segment("SE", &[count.as_str(), st02.as_str()]);
+    let count = number(w.counted() + 1);
+    w.segment("SE", &[count.as_str(), &st02]);
     Ok(())
 }
 
@@ -495,13 +548,13 @@ async fn answer_subscriber<D: PlanData>(
     w: &mut SegmentWriter,
     hl: &mut Hl,
     parent: usize,
-    sub: &Person<'_>,
+    sub: &Person<'_, '_>,
     receiver_ok: bool,
 ) -> Result<(), StoreError> {
     if !receiver_ok {
         // The receiver's AAA says why; echo who was asked about so the answer can be matched.
         hl.open(Some(parent), "22", Some(false), w);
-        write_trn(w, &sub.trn);
+        write_trn(w, sub.trn());
         echo_person(w, sub, "IL");
         return Ok(());
     }
@@ -509,28 +562,28 @@ async fn answer_subscriber<D: PlanData>(
     let member = match found {
         Err(r) => {
             hl.open(Some(parent), "22", Some(false), w);
-            write_trn(w, &sub.trn);
+            write_trn(w, sub.trn());
             echo_person(w, sub, "IL");
             write_aaa(w, r);
             return Ok(());
         }
         Ok(m) => m,
     };
-    if sub.dependents.is_empty() || !sub.eqs.is_empty() {
+    if sub.dependents().next().is_none() || !sub.inquiries.is_empty() {
         write_member(data, ctx, w, hl, parent, sub, &member).await?;
     }
-    for dep in &sub.dependents {
-        match find_member(data, dep, Level::Dependent).await? {
+    for dep in sub.dependents() {
+        match find_member(data, &dep, Level::Dependent).await? {
             // A dependent with an ID of their own is a subscriber in their own right: the guide
             // has the answer name them in 2100C, carrying the dependent loop's trace numbers.
-            Ok(m) => write_member(data, ctx, w, hl, parent, dep, &m).await?,
+            Ok(m) => write_member(data, ctx, w, hl, parent, &dep, &m).await?,
             Err(r) => {
                 let sub_hl = hl.open(Some(parent), "22", Some(true), w);
-                write_trn(w, &sub.trn);
+                write_trn(w, sub.trn());
                 write_member_name(w, &member);
                 hl.open(Some(sub_hl), "23", Some(false), w);
-                write_trn(w, &dep.trn);
-                echo_person(w, dep, "03");
+                write_trn(w, dep.trn());
+                echo_person(w, &dep, "03");
                 write_aaa(w, r);
             }
         }
@@ -546,11 +599,11 @@ async fn write_member<D: PlanData>(
     w: &mut SegmentWriter,
     hl: &mut Hl,
     parent: usize,
-    person: &Person<'_>,
+    person: &Person<'_, '_>,
     member: &Member,
 ) -> Result<(), StoreError> {
     hl.open(Some(parent), "22", Some(false), w);
-    write_trn(w, &person.trn);
+    write_trn(w, person.trn());
     write_member_name(w, member);
     let dates = inquiry_dates(person, ctx.today).and_then(|(from, to)| {
         if member.birth_date > to {
@@ -572,65 +625,74 @@ async fn write_member<D: PlanData>(
     write_dmg(w, member);
     write_date(w, "291", from, to);
     let spans = data.spans(member.key, from, to).await?;
-    let service_types = requested_service_types(person);
-    write_benefits(w, &spans, &service_types, from, to);
+    let types = service_types(person, w.delimiters());
+    write_benefits(w, &spans, types.as_str(), from, to);
     Ok(())
 }
 
-/// EQ01 service types asked for, in order, without repeats; `30` (health benefit plan
+/// EB03: the EQ01 service types asked for, in order, without repeats, joined with the
+/// repetition separator (as `SegmentWriter::repeated` does); `30` (health benefit plan
 /// coverage) when only procedures were asked about.
-fn requested_service_types(p: &Person<'_>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for q in &p.eqs {
-        for st in q.eq.repetitions(1) {
-            let st = text(st);
-            if !st.is_empty() && !out.contains(&st) {
-                out.push(st);
-            }
+fn service_types(p: &Person<'_, '_>, d: Delimiters) -> Scratch {
+    let asked = || {
+        p.eqs()
+            .flat_map(|q| q.repetitions(1))
+            .map(text)
+            .filter(|st| !st.is_empty())
+    };
+    let mut out = Scratch::default();
+    let mut written = 0;
+    for (i, st) in asked().enumerate() {
+        if asked().take(i).any(|earlier| earlier == st) {
+            continue;
         }
+        if written > 0 {
+            let _ = out.write_char(char::from(d.repetition.unwrap_or(b'^')));
+        }
+        // Each value cleaned as the writer cleans a repetition: any separator or byte that is
+        // not printable ASCII becomes a space.
+        for b in st.bytes() {
+            let separator =
+                b == d.element || b == d.segment || b == d.component || Some(b) == d.repetition;
+            let keep = !separator && (0x20..0x7F).contains(&b);
+            let _ = out.write_char(if keep { char::from(b) } else { ' ' });
+        }
+        written += 1;
     }
-    if out.is_empty() {
-        out.push("30".into());
+    if written == 0 {
+        let _ = out.write_str("30");
     }
     out
 }
 
 /// The 2110C loops: coverage (active and inactive, gaps as inactive), managed care and primary
 /// care provider, other insurance; the QMB message rides on the coverage it applies to.
-fn write_benefits(
-    w: &mut SegmentWriter,
-    spans: &[Span],
-    service_types: &[String],
-    from: Date,
-    to: Date,
-) {
-    let types = w.repeated(service_types);
-    let qmb: Vec<&Span> = spans.iter().filter(|s| s.kind == SpanKind::Qmb).collect();
-    let mut qmb_written = qmb.is_empty();
-    for (active, span, start, end) in coverage_periods(spans, from, to) {
+fn write_benefits(w: &mut SegmentWriter, spans: &Spans, types: &str, from: Date, to: Date) {
+    let qmb = || spans.iter().filter(|s| s.kind == SpanKind::Qmb);
+    let mut qmb_written = qmb().next().is_none();
+    coverage_periods(spans, from, to, |active, span, start, end| {
         let plan_name = span.map_or("", |s| s.plan_name.as_str());
         if active {
             let ins = span
                 .map(|s| s.insurance_type.as_str())
                 .filter(|t| !t.is_empty())
                 .unwrap_or("MC");
-            w.segment("EB", &["1", "IND", types.as_str(), ins, plan_name]);
+            w.segment("EB", &["1", "IND", types, ins, plan_name]);
             if let Some(s) = span.filter(|s| !s.plan_code.is_empty()) {
                 w.segment("REF", &["18", s.plan_code.as_str(), s.plan_name.as_str()]);
             }
         } else {
-            w.segment("EB", &["6", "IND", types.as_str()]);
+            w.segment("EB", &["6", "IND", types]);
         }
         write_date(w, "307", start, end);
-        if !qmb_written && active && qmb.iter().any(|q| q.start <= end && q.end >= start) {
+        if !qmb_written && active && qmb().any(|q| q.start <= end && q.end >= start) {
             w.segment("MSG", &[QMB_MESSAGE]);
             qmb_written = true;
         }
-    }
-    if !qmb_written {
+    });
+    if let Some(q) = qmb().next().filter(|_| !qmb_written) {
         // QMB on file without active coverage on these dates: still say so, on its own loop.
         w.segment("EB", &["D", "IND", "30"]);
-        let q = qmb[0];
         write_date(w, "307", q.start.max(from), q.end.min(to));
         w.segment("MSG", &[QMB_MESSAGE]);
     }
@@ -720,45 +782,51 @@ fn write_pcp(w: &mut SegmentWriter, s: &Span, from: Date, to: Date) {
     w.segment("LE", &["2120"]);
 }
 
-/// Splits `from..=to` into consecutive periods: covered by an active span, by an inactive one,
-/// or by nothing (inactive). Overlapping spans: active wins.
-fn coverage_periods(
-    spans: &[Span],
+/// Splits `from..=to` into consecutive periods, passed to `period` in order: covered by an
+/// active span, by an inactive one, or by nothing (inactive). Overlapping spans: active wins.
+fn coverage_periods<'s>(
+    spans: &'s Spans,
     from: Date,
     to: Date,
-) -> Vec<(bool, Option<&Span>, Date, Date)> {
-    let coverage: Vec<&Span> = spans
-        .iter()
-        .filter(|s| s.kind == SpanKind::Coverage && s.overlaps(from, to))
-        .collect();
-    let status = |d: Date| -> (bool, Option<&Span>) {
-        let active = coverage
+    mut period: impl FnMut(bool, Option<&'s Span>, Date, Date),
+) {
+    let coverage = || {
+        spans
             .iter()
-            .find(|s| s.active && s.start <= d && d <= s.end);
-        let inactive = coverage
-            .iter()
-            .find(|s| !s.active && s.start <= d && d <= s.end);
+            .filter(|s| s.kind == SpanKind::Coverage && s.overlaps(from, to))
+    };
+    let status = |d: Date| -> (bool, Option<&'s Span>) {
+        let covers = |s: &&Span| s.start <= d && d <= s.end;
+        let active = coverage().filter(|s| s.active).find(covers);
+        let inactive = coverage().filter(|s| !s.active).find(covers);
         match (active, inactive) {
-            (Some(s), _) => (true, Some(*s)),
-            (None, Some(s)) => (false, Some(*s)),
+            (Some(s), _) => (true, Some(s)),
+            (None, Some(s)) => (false, Some(s)),
             (None, None) => (false, None),
         }
     };
-    let mut out: Vec<(bool, Option<&Span>, Date, Date)> = Vec::new();
+    let mut current: Option<(bool, Option<&'s Span>, Date, Date)> = None;
     let mut day = from;
     // At most 31 days: walking them is simpler than interval arithmetic and just as fast.
     loop {
         let (active, span) = status(day);
-        match out.last_mut() {
+        match &mut current {
             Some(last) if last.0 == active && same_span(last.1, span) => last.3 = day,
-            _ => out.push((active, span, day, day)),
+            _ => {
+                if let Some((a, s, start, end)) = current.take() {
+                    period(a, s, start, end);
+                }
+                current = Some((active, span, day, day));
+            }
         }
         if day >= to {
             break;
         }
         day += Duration::days(1);
     }
-    out
+    if let Some((a, s, start, end)) = current {
+        period(a, s, start, end);
+    }
 }
 
 fn same_span(a: Option<&Span>, b: Option<&Span>) -> bool {
@@ -805,22 +873,16 @@ fn write_member_name(w: &mut SegmentWriter, m: &Member) {
 }
 
 fn write_dmg(w: &mut SegmentWriter, m: &Member) {
-    w.segment("DMG", &["D8", &x12_date(m.birth_date), m.gender.code()]);
+    w.segment(
+        "DMG",
+        &["D8", x12_date(m.birth_date).as_str(), m.gender.code()],
+    );
 }
 
 /// Echoes who the request asked about (a rejected or unanswerable person).
-fn echo_person(w: &mut SegmentWriter, p: &Person<'_>, entity: &str) {
-    match p.nm1 {
-        Some(nm1) => {
-            let mut els: Vec<String> = nm1.elements().map(text).collect();
-            if let Some(first) = els.first_mut() {
-                *first = entity.into();
-            }
-            if els.len() < 3 {
-                els.resize(3, String::new());
-            }
-            w.segment("NM1", &els);
-        }
+fn echo_person(w: &mut SegmentWriter, p: &Person<'_, '_>, entity: &str) {
+    match &p.nm1 {
+        Some(nm1) => echo_as(w, "NM1", nm1, Some(entity), 3),
         None => {
             w.segment("NM1", &[entity, "1", "UNKNOWN"]);
         }

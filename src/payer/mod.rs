@@ -14,33 +14,35 @@ pub mod respond;
 mod write;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use time::{Date, OffsetDateTime, Time};
 
 use crate::store::StoreError;
-use model::{Claim, ClaimQuery, Member, MemberQuery, Provider, Span};
+use model::{Claim, ClaimQuery, Member, MemberQuery, Provider, Spans};
 
 pub use respond::{Answer, AnswerKind, respond};
 
-/// The lookups the responders need.
+/// The lookups the responders need. Records come back shared (`Arc`), so that a cache can
+/// hand out what it holds without copying it for every request.
 pub trait PlanData {
     /// Providers (service locations) with this NPI.
     fn providers_by_npi(
         &self,
         npi: &str,
-    ) -> impl Future<Output = Result<Vec<Provider>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Arc<[Provider]>, StoreError>> + Send;
 
     /// The provider with this provider ID / service location.
     fn provider(
         &self,
         provider_id: &str,
-    ) -> impl Future<Output = Result<Option<Provider>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Arc<Provider>>, StoreError>> + Send;
 
     /// Members matching `query` (at most a page; two or more means "not unique").
     fn members(
         &self,
-        query: &MemberQuery,
-    ) -> impl Future<Output = Result<Vec<Member>, StoreError>> + Send;
+        query: &MemberQuery<'_>,
+    ) -> impl Future<Output = Result<Arc<[Member]>, StoreError>> + Send;
 
     /// The member's spans overlapping `from..=to`.
     fn spans(
@@ -48,7 +50,7 @@ pub trait PlanData {
         member: i64,
         from: Date,
         to: Date,
-    ) -> impl Future<Output = Result<Vec<Span>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Spans, StoreError>> + Send;
 
     /// A number that changes whenever providers, members or spans change (caches compare it).
     fn generation(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;

@@ -1,5 +1,7 @@
 //! The plan's records as the responders see them, whatever store holds them.
 
+use std::sync::Arc;
+
 use time::Date;
 
 /// A provider or service location that may send inquiries and bill claims.
@@ -144,6 +146,50 @@ impl Span {
     }
 }
 
+/// A member's spans overlapping the dates asked, as [`super::PlanData::spans`] gives them:
+/// shared with the cache (all of the member's spans) and filtered as they are read, so that an
+/// answer copies none.
+#[derive(Clone)]
+pub struct Spans {
+    all: Arc<[Span]>,
+    from: Date,
+    to: Date,
+}
+
+impl Spans {
+    /// The spans of `all` that overlap `from..=to`.
+    pub fn new(all: impl Into<Arc<[Span]>>, from: Date, to: Date) -> Self {
+        Self {
+            all: all.into(),
+            from,
+            to,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Span> + Clone {
+        let (from, to) = (self.from, self.to);
+        self.all.iter().filter(move |s| s.overlaps(from, to))
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    pub fn to_vec(&self) -> Vec<Span> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl std::fmt::Debug for Spans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// Where a claim stands in adjudication.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimStatus {
@@ -193,17 +239,17 @@ pub struct Claim {
     pub bill_type: String,
 }
 
-/// How a 270 or 276 names a member.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum MemberQuery {
-    MemberId(String),
-    Ssn(String),
+/// How a 270 or 276 names a member (borrowed from the request: a lookup copies nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemberQuery<'a> {
+    MemberId(&'a str),
+    Ssn(&'a str),
     /// A DCF or DYS identifier.
-    AgencyId(String),
+    AgencyId(&'a str),
     /// Normalized last name (see [`name_key`]) and date of birth; first name and gender are
     /// compared by the caller, so that it can tell "not found" from "does not match".
     NameAndBirth {
-        name_key: String,
+        name_key: &'a str,
         birth_date: Date,
     },
 }
@@ -223,19 +269,118 @@ pub struct ClaimQuery {
 /// generational suffix dropped, so that "O'Brien", "OBRIEN JR" and "o brien" match (the spirit
 /// of CAQH CORE's rule for normalizing last names).
 pub fn name_key(name: &str) -> String {
+    name_key_chars(name).collect()
+}
+
+/// The characters of [`name_key`]`(name)`, without building it: the responders compare keys
+/// on every lookup.
+pub fn name_key_chars(name: &str) -> impl Iterator<Item = char> + Clone + '_ {
     const SUFFIXES: [&str; 7] = ["JR", "SR", "II", "III", "IV", "V", "2ND"];
-    let mut words: Vec<String> = name
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-        .map(|w| {
-            w.chars()
-                .filter(char::is_ascii_alphanumeric)
-                .map(|c| c.to_ascii_uppercase())
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(&w.as_str())) {
-        words.pop();
+    let b = name.as_bytes();
+    // Words are runs of letters, digits and apostrophes (other bytes, non-ASCII included,
+    // separate them); only words with a letter or digit count. Found from the end: the last
+    // one is dropped when it is a suffix and another word precedes it.
+    let last = words_from_end(b).next();
+    let kept = match last {
+        Some((start, end))
+            if words_from_end(&b[..start]).next().is_some()
+                && SUFFIXES.iter().any(|s| {
+                    b[start..end]
+                        .iter()
+                        .filter(|c| c.is_ascii_alphanumeric())
+                        .map(u8::to_ascii_uppercase)
+                        .eq(s.bytes())
+                }) =>
+        {
+            &b[..start]
+        }
+        _ => b,
+    };
+    kept.iter()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| char::from(c.to_ascii_uppercase()))
+}
+
+/// The byte ranges of the words of `b` with a letter or digit in them, last first.
+fn words_from_end(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let in_word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'\'';
+    let mut end = b.len();
+    std::iter::from_fn(move || {
+        loop {
+            end = b[..end].iter().rposition(in_word)? + 1;
+            let start = b[..end]
+                .iter()
+                .rposition(|c| !in_word(c))
+                .map_or(0, |i| i + 1);
+            let word = (start, end);
+            end = start;
+            if b[word.0..word.1].iter().any(u8::is_ascii_alphanumeric) {
+                return Some(word);
+            }
+        }
+    })
+}
+
+/// Whether the name has no key (no letters or digits).
+pub fn name_key_is_empty(name: &str) -> bool {
+    name_key_chars(name).next().is_none()
+}
+
+/// Whether two names have the same key.
+pub fn same_name_key(a: &str, b: &str) -> bool {
+    name_key_chars(a).eq(name_key_chars(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The first implementation, kept as the reference for [`name_key`].
+    fn name_key_reference(name: &str) -> String {
+        const SUFFIXES: [&str; 7] = ["JR", "SR", "II", "III", "IV", "V", "2ND"];
+        let mut words: Vec<String> = name
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+            .map(|w| {
+                w.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(&w.as_str())) {
+            words.pop();
+        }
+        words.concat()
     }
-    words.concat()
+
+    #[test]
+    fn name_keys() {
+        for (name, key) in [
+            ("O'Brien", "OBRIEN"),
+            ("obrien jr", "OBRIEN"),
+            ("o brien", "OBRIEN"),
+            ("Jr", "JR"),
+            ("Smith, J.R.", "SMITHJR"),
+            ("King III.", "KING"),
+            ("King 'iii'", "KING"),
+            ("  ", ""),
+            ("'", ""),
+            ("Li V ''", "LI"),
+            ("Müller 2nd", "MLLER"),
+        ] {
+            assert_eq!(name_key(name), key, "{name}");
+            assert_eq!(name_key_reference(name), key, "{name}");
+        }
+        assert!(same_name_key("O'Brien Jr", "OBRIEN"));
+        assert!(name_key_is_empty(" - '"));
+    }
+
+    proptest! {
+        #[test]
+        fn name_key_matches_reference(name in "[a-zA-Z0-9' .,\\-é]{0,20}|(JR|SR|II|III|IV|V|2ND|jr|v|[a-z']{1,4}|[ ,.'-]){0,6}") {
+            prop_assert_eq!(name_key(&name), name_key_reference(&name));
+        }
+    }
 }

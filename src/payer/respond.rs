@@ -79,7 +79,7 @@ pub async fn respond<D: PlanData>(
         interchange_control: ctx.interchange_control,
         group_control: ctx.group_control,
         date: x12_date(ctx.today),
-        time: super::write::hhmm(ctx),
+        time: super::write::hhmm(ctx).as_str().to_string(),
         line_breaks: ctx.line_breaks,
     };
     if !report.accepted() {
@@ -143,7 +143,13 @@ pub async fn respond<D: PlanData>(
             }
             reply.end_group(g.sets.len(), &ctl);
         }
-        bytes.extend(reply.finish());
+        let answer = reply.finish();
+        if bytes.is_empty() {
+            // The usual single interchange: its buffer is the answer, not copied.
+            bytes = answer;
+        } else {
+            bytes.extend(answer);
+        }
     }
     Ok(Answer {
         kind,

@@ -1,13 +1,15 @@
 //! The plan's data: providers, members and their spans, claims. Lookups for the responders and
 //! whole-file writes for the loaders.
 
+use std::sync::Arc;
+
 use sqlx::{ColumnIndex, Decode, QueryBuilder, Row, Type};
 use time::Date;
 
 use super::{Store, StoreError, on_pool};
 use crate::payer::model::{
     Claim, ClaimQuery, ClaimStatus, EntityType, Gender, Member, MemberQuery, Provider, Span,
-    SpanKind,
+    SpanKind, Spans,
 };
 use crate::payer::{PlanData, date_text, parse_date};
 
@@ -27,7 +29,7 @@ pub struct MemberRecord {
 }
 
 impl PlanData for Store {
-    async fn providers_by_npi(&self, npi: &str) -> Result<Vec<Provider>, StoreError> {
+    async fn providers_by_npi(&self, npi: &str) -> Result<Arc<[Provider]>, StoreError> {
         let sql = format!("SELECT {PROVIDER_COLUMNS} FROM providers WHERE npi = $1");
         on_pool!(self, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -38,7 +40,7 @@ impl PlanData for Store {
         })
     }
 
-    async fn provider(&self, provider_id: &str) -> Result<Option<Provider>, StoreError> {
+    async fn provider(&self, provider_id: &str) -> Result<Option<Arc<Provider>>, StoreError> {
         on_pool!(self, |pool| {
             let row = sqlx::query(
                 "SELECT provider_id, npi, entity_type, name, first_name, status \
@@ -47,22 +49,24 @@ impl PlanData for Store {
             .bind(provider_id)
             .fetch_optional(pool)
             .await?;
-            row.as_ref().map(|r| provider_from_row(r, "")).transpose()
+            row.as_ref()
+                .map(|r| provider_from_row(r, "").map(Arc::new))
+                .transpose()
         })
     }
 
-    async fn members(&self, query: &MemberQuery) -> Result<Vec<Member>, StoreError> {
-        let (condition, a, b) = match query {
-            MemberQuery::MemberId(id) => ("member_id = $1", id.clone(), None),
-            MemberQuery::Ssn(ssn) => ("ssn = $1", ssn.clone(), None),
-            MemberQuery::AgencyId(id) => ("(dcf_id = $1 OR dys_id = $1)", id.clone(), None),
+    async fn members(&self, query: &MemberQuery<'_>) -> Result<Arc<[Member]>, StoreError> {
+        let (condition, a, b) = match *query {
+            MemberQuery::MemberId(id) => ("member_id = $1", id.to_string(), None),
+            MemberQuery::Ssn(ssn) => ("ssn = $1", ssn.to_string(), None),
+            MemberQuery::AgencyId(id) => ("(dcf_id = $1 OR dys_id = $1)", id.to_string(), None),
             MemberQuery::NameAndBirth {
                 name_key,
                 birth_date,
             } => (
                 "name_key = $1 AND birth_date = $2",
-                name_key.clone(),
-                Some(date_text(*birth_date)),
+                name_key.to_string(),
+                Some(date_text(birth_date)),
             ),
         };
         // At most a page of candidates: more than one is already "several matches".
@@ -79,7 +83,7 @@ impl PlanData for Store {
         })
     }
 
-    async fn spans(&self, member: i64, from: Date, to: Date) -> Result<Vec<Span>, StoreError> {
+    async fn spans(&self, member: i64, from: Date, to: Date) -> Result<Spans, StoreError> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT s.kind, s.start_date, s.end_date, s.status, s.plan_code, s.plan_name, \
@@ -98,7 +102,8 @@ impl PlanData for Store {
             .bind(date_text(from))
             .fetch_all(pool)
             .await?;
-            rows.iter().map(span_from_row).collect()
+            let all: Arc<[Span]> = rows.iter().map(span_from_row).collect::<Result<_, _>>()?;
+            Ok(Spans::new(all, from, to))
         })
     }
 
