@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, on_pool, parse_timestamp, timestamp};
+use super::{Backend, Store, StoreError, on_pool, parse_timestamp, timestamp};
 use crate::core::Wire;
 
 const COLUMNS: &str = "correlation_id, received_at, answered_at, operation, wire, organization, \
@@ -20,10 +20,24 @@ const COLUMNS: &str = "correlation_id, received_at, answered_at, operation, wire
      test_mode, request_sha1, response_sha1";
 /// Values per row of `INSERT INTO messages`.
 const COLUMN_COUNT: usize = 23;
-/// Rows per INSERT statement: few statements per batch, few distinct statement
+/// Rows per PostgreSQL INSERT statement: few statements per batch, few distinct statement
 /// texts for sqlx's prepared-statement cache, and 23 × 32 = 736 parameters, far below the limit
 /// of 65,535.
 const ROWS_PER_INSERT: usize = 32;
+
+/// SQLite: a batch as one statement over a JSON array of rows, each an array of the 23 values
+/// in [`COLUMNS`] order (see [`json_rows`]). `->>` yields SQL TEXT, INTEGER or NULL.
+/// `jsonb_each`, not `json_each`: the latter hands each row back as JSON text, converted again
+/// for each of the 23 `->>`; as JSONB each lookup reads the row directly.
+const SQLITE_INSERT_JSON: &str = "INSERT INTO messages (correlation_id, received_at, \
+     answered_at, operation, wire, organization, user_name, sender_id, receiver_id, payload_id, \
+     payload_type, response_payload_type, request_bytes, response_bytes, http_status, \
+     error_code, isa13, gs06, st02, response_isa13, test_mode, request_sha1, response_sha1) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+     value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
+     value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
+     value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22 \
+     FROM jsonb_each($1) ORDER BY key";
 
 /// One request/response exchange. `None` means "not known or not sent" (e.g. no PayloadID in a
 /// request refused before its envelope was read, no answer when the client went away).
@@ -81,44 +95,54 @@ impl Store {
         if records.is_empty() {
             return Ok(());
         }
-        // Multi-row INSERTs with bound values, in chunks so no statement nears the parameter
-        // limit, all in one transaction (one commit, one fsync). On SQLite this replaced one
-        // statement over a JSON array of the rows: reading 23 values back out of each JSON row
-        // cost more than binding them.
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for chunk in records.chunks(ROWS_PER_INSERT) {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
-                for r in chunk {
-                    q = q
-                        .bind(r.correlation_id.as_str())
-                        .bind(timestamp(r.received_at))
-                        .bind(r.answered_at.map(timestamp))
-                        .bind(r.operation.as_deref())
-                        .bind(r.wire.map(wire_text))
-                        .bind(r.organization.as_deref())
-                        .bind(r.user_name.as_deref())
-                        .bind(r.sender_id.as_deref())
-                        .bind(r.receiver_id.as_deref())
-                        .bind(r.payload_id.as_deref())
-                        .bind(r.payload_type.as_deref())
-                        .bind(r.response_payload_type.as_deref())
-                        .bind(size(r.request_bytes))
-                        .bind(r.response_bytes.map(size))
-                        .bind(r.http_status.map(i32::from))
-                        .bind(r.error_code.as_deref())
-                        .bind(r.isa13.as_deref())
-                        .bind(r.gs06.as_deref())
-                        .bind(r.st02.as_deref())
-                        .bind(r.response_isa13.as_deref())
-                        .bind(r.test_mode)
-                        .bind(r.request_sha1.as_deref())
-                        .bind(r.response_sha1.as_deref());
-                }
-                q.execute(&mut *tx).await?;
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                // One statement for the whole batch, in autocommit (itself a transaction): every
+                // statement is a round trip to sqlx's SQLite worker thread, an explicit
+                // transaction adds two more (BEGIN, COMMIT) and makes a multi-row statement keep
+                // a statement journal. The rows travel as one JSON array, so the statement text
+                // (and its cached preparation) is the same whatever the batch size.
+                sqlx::query(SQLITE_INSERT_JSON)
+                    .bind(json_rows(records))
+                    .execute(pool)
+                    .await?;
             }
-            tx.commit().await?;
-        });
+            Backend::Postgres(pool) => {
+                // Multi-row INSERTs, in chunks so no statement nears the parameter limit.
+                let mut tx = pool.begin().await?;
+                for chunk in records.chunks(ROWS_PER_INSERT) {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(postgres_insert_sql(chunk.len())));
+                    for r in chunk {
+                        q = q
+                            .bind(r.correlation_id.as_str())
+                            .bind(timestamp(r.received_at))
+                            .bind(r.answered_at.map(timestamp))
+                            .bind(r.operation.as_deref())
+                            .bind(r.wire.map(wire_text))
+                            .bind(r.organization.as_deref())
+                            .bind(r.user_name.as_deref())
+                            .bind(r.sender_id.as_deref())
+                            .bind(r.receiver_id.as_deref())
+                            .bind(r.payload_id.as_deref())
+                            .bind(r.payload_type.as_deref())
+                            .bind(r.response_payload_type.as_deref())
+                            .bind(size(r.request_bytes))
+                            .bind(r.response_bytes.map(size))
+                            .bind(r.http_status.map(i32::from))
+                            .bind(r.error_code.as_deref())
+                            .bind(r.isa13.as_deref())
+                            .bind(r.gs06.as_deref())
+                            .bind(r.st02.as_deref())
+                            .bind(r.response_isa13.as_deref())
+                            .bind(r.test_mode)
+                            .bind(r.request_sha1.as_deref())
+                            .bind(r.response_sha1.as_deref());
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 
@@ -219,7 +243,7 @@ where
 }
 
 /// `INSERT INTO messages (…) VALUES ($1, …), ($24, …)` for `rows` rows.
-fn insert_sql(rows: usize) -> String {
+fn postgres_insert_sql(rows: usize) -> String {
     use std::fmt::Write as _;
     let mut sql = String::with_capacity(300 + rows * COLUMN_COUNT * 6);
     sql.push_str("INSERT INTO messages (");
@@ -238,6 +262,98 @@ fn insert_sql(rows: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+/// The rows of [`SQLITE_INSERT_JSON`]: `[[correlation_id, received_at, …], …]`, values as the
+/// columns store them (timestamps as text, `test_mode` as 0 or 1).
+fn json_rows(records: &[AuditRecord]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(records.len() * 600);
+    out.push('[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        json_str(&mut out, Some(&r.correlation_id));
+        out.push(',');
+        json_str(&mut out, Some(&timestamp(r.received_at)));
+        out.push(',');
+        json_str(&mut out, r.answered_at.map(timestamp).as_deref());
+        for v in [
+            r.operation.as_deref(),
+            r.wire.map(wire_text),
+            r.organization.as_deref(),
+            r.user_name.as_deref(),
+            r.sender_id.as_deref(),
+            r.receiver_id.as_deref(),
+            r.payload_id.as_deref(),
+            r.payload_type.as_deref(),
+            r.response_payload_type.as_deref(),
+        ] {
+            out.push(',');
+            json_str(&mut out, v);
+        }
+        let _ = write!(out, ",{}", size(r.request_bytes));
+        match r.response_bytes {
+            Some(n) => {
+                let _ = write!(out, ",{}", size(n));
+            }
+            None => out.push_str(",null"),
+        }
+        match r.http_status {
+            Some(n) => {
+                let _ = write!(out, ",{n}");
+            }
+            None => out.push_str(",null"),
+        }
+        for v in [
+            r.error_code.as_deref(),
+            r.isa13.as_deref(),
+            r.gs06.as_deref(),
+            r.st02.as_deref(),
+            r.response_isa13.as_deref(),
+        ] {
+            out.push(',');
+            json_str(&mut out, v);
+        }
+        out.push_str(if r.test_mode { ",1" } else { ",0" });
+        for v in [r.request_sha1.as_deref(), r.response_sha1.as_deref()] {
+            out.push(',');
+            json_str(&mut out, v);
+        }
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+/// A JSON string (RFC 8259 escapes: quote, backslash, control characters) or `null`.
+fn json_str(out: &mut String, s: Option<&str>) {
+    use std::fmt::Write as _;
+    let Some(s) = s else {
+        out.push_str("null");
+        return;
+    };
+    out.push('"');
+    // Copy runs that need no escape at once (most values have none).
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        if c != '"' && c != '\\' && u32::from(c) >= 0x20 {
+            continue;
+        }
+        out.push_str(&s[plain..i]);
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+        }
+        plain = i + c.len_utf8();
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
 fn wire_text(w: Wire) -> &'static str {
@@ -274,9 +390,21 @@ mod tests {
     #[test]
     fn insert_has_one_placeholder_per_column() {
         assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
-        let pg = insert_sql(2);
+        let pg = postgres_insert_sql(2);
         assert!(pg.ends_with("$45, $46)"), "{pg}");
         assert_eq!(pg.matches('$').count(), 2 * COLUMN_COUNT);
+        assert_eq!(SQLITE_INSERT_JSON.matches("->>").count(), COLUMN_COUNT);
+        let columns: String = COLUMNS.split_whitespace().collect();
+        let sqlite: String = SQLITE_INSERT_JSON.split_whitespace().collect();
+        assert!(sqlite.contains(&format!("({columns})")), "{sqlite}");
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = String::new();
+        json_str(&mut out, Some("a\"b\\c\u{1}\né"));
+        json_str(&mut out, None);
+        assert_eq!(out, r#""a\"b\\c\u0001\u000aé"null"#);
     }
 
     #[test]
