@@ -20,12 +20,12 @@ use time::Date;
 
 use super::eligibility::receiver_verdict;
 use super::model::{Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, name_key, same_name_key};
-use super::write::{Hl, amount, echo, hhmm, number, text, write_date, x12_date};
+use super::write::{Hl, amount, echo, hhmm, text, write_date, x12_date};
 use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
 use crate::x12::segment::Segment;
 use crate::x12::tree::{HlStep, TransactionSet};
-use crate::x12::writer::SegmentWriter;
+use crate::x12::writer::{Digits, SegmentWriter};
 
 /// Status codes that the code list says need an entity identifier (STC01-3).
 const CODES_NEEDING_ENTITY: [&str; 4] = ["19", "88", "97", "109"];
@@ -208,7 +208,7 @@ pub async fn answer<D: PlanData>(
     for receiver in &req.receivers {
         hl_receiver(data, ctx, w, &mut hl, source_hl, receiver).await?;
     }
-    let count = number(w.counted() + 1);
+    let count = Digits::new(u64::from(w.counted()) + 1);
     w.segment("SE", &[count.as_str(), &st02]);
     Ok(())
 }

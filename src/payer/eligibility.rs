@@ -13,15 +13,13 @@ use super::model::{
     Gender, Member, MemberQuery, Provider, Span, SpanKind, Spans, name_key, name_key_chars,
     name_key_is_empty, same_name_key,
 };
-use super::write::{
-    Hl, Scratch, echo, echo_as, hhmm, number, text, write_date, write_trn, x12_date,
-};
+use super::write::{Hl, Scratch, echo, echo_as, hhmm, text, write_date, write_trn, x12_date};
 use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
 use crate::x12::Delimiters;
 use crate::x12::segment::Segment;
 use crate::x12::tree::TransactionSet;
-use crate::x12::writer::SegmentWriter;
+use crate::x12::writer::{Digits, SegmentWriter};
 
 /// Longest inquiry span, in days counted inclusively (DESIGN.md §2).
 pub const MAX_INQUIRY_DAYS: i64 = 31;
@@ -536,7 +534,7 @@ pub async fn answer<D: PlanData>(
             }
         }
     }
-    let count = number(w.counted() + 1);
+    let count = Digits::new(u64::from(w.counted()) + 1);
     w.segment("SE", &[count.as_str(), &st02]);
     Ok(())
 }

@@ -148,9 +148,9 @@ pub fn parse_x12_date(s: &[u8]) -> Option<Date> {
     ymd(num(0..4)?, num(4..6)?, num(6..8)?)
 }
 
-/// `CCYYMMDD`.
+/// `CCYYMMDD`, owned (the writers use [`write::x12_date`], which does not allocate).
 pub fn x12_date(d: Date) -> String {
-    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
+    write::x12_date(d).as_str().to_owned()
 }
 
 fn ymd(y: u32, m: u32, d: u32) -> Option<Date> {

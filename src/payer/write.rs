@@ -11,7 +11,7 @@ use time::Date;
 
 use super::ResponseContext;
 use crate::x12::segment::Segment;
-use crate::x12::writer::SegmentWriter;
+use crate::x12::writer::{Digits, SegmentWriter};
 
 /// Hierarchical levels of the answer, numbered as written.
 #[derive(Debug, Default)]
@@ -30,13 +30,13 @@ impl Hl {
         w: &mut SegmentWriter,
     ) -> usize {
         self.next += 1;
-        let id = number(self.next);
-        let parent = parent.map(number).unwrap_or_default();
+        let id = Digits::new(self.next as u64);
+        let parent = parent.map(|p| Digits::new(p as u64));
         w.segment(
             "HL",
             &[
                 id.as_str(),
-                parent.as_str(),
+                parent.as_ref().map_or("", Digits::as_str),
                 level,
                 match children {
                     Some(true) => "1",
@@ -121,13 +121,6 @@ pub(crate) fn hhmm(ctx: &ResponseContext) -> Scratch {
 pub(crate) fn x12_date(d: Date) -> Scratch {
     let mut s = Scratch::default();
     let _ = write!(s, "{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
-    s
-}
-
-/// A number as text.
-pub(crate) fn number(n: impl fmt::Display) -> Scratch {
-    let mut s = Scratch::default();
-    let _ = write!(s, "{n}");
     s
 }
 
@@ -236,12 +229,13 @@ mod tests {
         assert_eq!(amount(-15055).as_str(), "-150.55");
         assert_eq!(amount(5).as_str(), "0.05");
         let d = Date::from_calendar_date(2026, time::Month::June, 5).unwrap();
-        assert_eq!(x12_date(d).as_str(), super::super::x12_date(d));
+        assert_eq!(x12_date(d).as_str(), "20260605");
+        assert_eq!(super::super::x12_date(d), "20260605");
+        let m = Date::MIN;
         assert_eq!(
-            x12_date(Date::MIN).as_str(),
-            super::super::x12_date(Date::MIN)
+            x12_date(m).as_str(),
+            format!("{:04}{:02}{:02}", m.year(), u8::from(m.month()), m.day())
         );
-        assert_eq!(number(42usize).as_str(), "42");
     }
 
     #[test]
