@@ -7,9 +7,8 @@
 //! and character references, bounded nesting).
 
 use base64::Engine as _;
-use quick_xml::NsReader;
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 
 use super::envelope::{
     CORE_NS, Credentials, Envelope, Metadata, Operation, ResponseEnvelope, SOAP11_NS, SOAP12_NS,
@@ -34,7 +33,10 @@ pub fn decode_soap(
 ) -> Result<Envelope, Failure> {
     let text = std::str::from_utf8(xml)
         .map_err(|_| Failure::new(Kind::MalformedXml, "the envelope is not UTF-8"))?;
-    let mut reader = NsReader::from_str(text);
+    // The plain reader, not quick-xml's NsReader: only two elements' namespaces matter (the
+    // Envelope's and the Body child's), and resolving every element's was a quarter of the
+    // decoder's instructions. `Scope` keeps the declarations those two can see.
+    let mut reader = Reader::from_str(text);
     reader.config_mut().expand_empty_elements = true;
 
     // What each open element is, as far as decoding cares (namespaces are checked as elements
@@ -42,6 +44,7 @@ pub fn decode_soap(
     // decoding runs once per request, and allocation was a visible part of its cost.
     let mut path = [Tag::Other; MAX_DEPTH];
     let mut depth = 0usize;
+    let mut scope = Scope::default();
     let mut body_element: Option<String> = None;
     let mut fields: [Option<String>; FIELDS.len()] = Default::default();
     let mut href: Option<String> = None;
@@ -53,19 +56,9 @@ pub fn decode_soap(
     let mut seen_body = false;
 
     loop {
-        let (ns, event) = reader
-            .read_resolved_event()
+        let event = reader
+            .read_event()
             .map_err(|e| Failure::new(Kind::MalformedXml, e.to_string()))?;
-        let ns: &str = match ns {
-            ResolveResult::Bound(n) => n.into_inner(),
-            ResolveResult::Unbound => "",
-            ResolveResult::Unknown(p) => {
-                return Err(Failure::new(
-                    Kind::MalformedXml,
-                    format!("namespace prefix {p:?} is not declared"),
-                ));
-            }
-        };
         match event {
             Event::Start(e) => {
                 let local_name = e.local_name();
@@ -77,17 +70,34 @@ pub fn decode_soap(
                     ));
                 }
                 let open = &path[..depth];
+                // Declarations on the Envelope, the Body and the Body's child are in scope for
+                // the two elements whose namespace is checked; deeper ones are not needed.
+                let in_scope = match depth {
+                    0 => true,
+                    1 => local == "Body",
+                    2 => in_element(open, 1, Tag::Body),
+                    _ => false,
+                };
+                if in_scope {
+                    scope.declare(depth, &e)?;
+                }
                 match depth {
-                    0 if local == "Envelope" && ns == SOAP11_NS => {
-                        return Err(Failure::new(Kind::Soap11, ""));
-                    }
-                    0 if local != "Envelope" || ns != SOAP12_NS => {
-                        return Err(Failure::new(
-                            Kind::MalformedXml,
-                            format!("the root element must be a SOAP 1.2 Envelope, not {local}"),
-                        ));
+                    0 => {
+                        let ns = scope.resolve(&e)?;
+                        if local == "Envelope" && ns == SOAP11_NS {
+                            return Err(Failure::new(Kind::Soap11, ""));
+                        }
+                        if local != "Envelope" || ns != SOAP12_NS {
+                            return Err(Failure::new(
+                                Kind::MalformedXml,
+                                format!(
+                                    "the root element must be a SOAP 1.2 Envelope, not {local}"
+                                ),
+                            ));
+                        }
                     }
                     2 if in_element(open, 1, Tag::Body) => {
+                        let ns = scope.resolve(&e)?;
                         if body_element.is_some() {
                             return Err(Failure::new(
                                 Kind::UnknownOperation,
@@ -152,6 +162,7 @@ pub fn decode_soap(
                     return Err(Failure::new(Kind::MalformedXml, "unbalanced end tag"));
                 };
                 depth = d;
+                scope.close(d);
                 match (collecting, path[d]) {
                     // A field is the Body's depth-3 element that set `collecting`; children
                     // CORE does not define are read and ignored.
@@ -267,6 +278,61 @@ pub fn decode_soap(
         payload,
         credentials,
     })
+}
+
+/// The namespace declarations (`xmlns`, `xmlns:p`) of the open elements decoding resolves
+/// names in: the Envelope, the Body, the Body's child. A handful at most.
+#[derive(Default)]
+struct Scope {
+    /// (depth of the declaring element, prefix — empty for the default namespace, URI).
+    bindings: Vec<(usize, String, String)>,
+}
+
+impl Scope {
+    /// Records the declarations of `e`, opening at `depth`.
+    fn declare(&mut self, depth: usize, e: &BytesStart<'_>) -> Result<(), Failure> {
+        for a in e.attributes() {
+            let a = a.map_err(|err| Failure::new(Kind::MalformedXml, err.to_string()))?;
+            let key: &str = a.key.as_ref();
+            let prefix = match key.strip_prefix("xmlns") {
+                Some("") => "",
+                Some(rest) => match rest.strip_prefix(':') {
+                    Some(p) => p,
+                    None => continue, // an attribute merely starting with "xmlns"
+                },
+                None => continue,
+            };
+            let uri = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|err| Failure::new(Kind::MalformedXml, err.to_string()))?;
+            self.bindings
+                .push((depth, prefix.to_owned(), uri.into_owned()));
+        }
+        Ok(())
+    }
+
+    /// The namespace of `e` (declared on it or on an open ancestor in scope); empty when an
+    /// unprefixed name has no default namespace.
+    fn resolve(&self, e: &BytesStart<'_>) -> Result<&str, Failure> {
+        let name = e.name();
+        let prefix = name.prefix();
+        let prefix: &str = prefix.as_ref().map_or("", |p| p.as_ref());
+        match self.bindings.iter().rev().find(|(_, p, _)| p == prefix) {
+            Some((_, _, uri)) => Ok(uri),
+            None if prefix.is_empty() => Ok(""),
+            None => Err(Failure::new(
+                Kind::MalformedXml,
+                format!("namespace prefix {prefix:?} is not declared"),
+            )),
+        }
+    }
+
+    /// The element at `depth` closed: its declarations go out of scope.
+    fn close(&mut self, depth: usize) {
+        while self.bindings.last().is_some_and(|(d, _, _)| *d >= depth) {
+            self.bindings.pop();
+        }
+    }
 }
 
 /// What the text being read belongs to.
@@ -495,7 +561,12 @@ pub fn encode_response(r: &ResponseEnvelope, style: PayloadStyle<'_>) -> Vec<u8>
     x.push_str("<Payload>");
     match style {
         PayloadStyle::Text => {
-            let text = String::from_utf8_lossy(&r.payload);
+            // X12 is ASCII: the plain check (word at a time) is several times cheaper than the
+            // lossy one's, which is kept for a payload that is not UTF-8 after all.
+            let text = match std::str::from_utf8(&r.payload) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => String::from_utf8_lossy(&r.payload),
+            };
             if !text.is_empty() {
                 x.push_str("<![CDATA[");
                 if text.contains("]]>") {
@@ -563,22 +634,23 @@ pub fn escape(s: &str) -> String {
 
 /// [`escape`], appending to `out`.
 pub fn escape_into(out: &mut String, s: &str) {
-    // Most values need no escaping: copy runs of plain characters at once.
+    // Most values need no escaping: copy runs of plain characters at once. Every character
+    // replaced is ASCII, so bytes can be scanned and `s` split at them safely.
     let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        let replacement = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&apos;",
+    for (i, b) in s.bytes().enumerate() {
+        let replacement = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
             // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => " ",
+            b if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') => " ",
             _ => continue,
         };
         out.push_str(&s[plain..i]);
         out.push_str(replacement);
-        plain = i + c.len_utf8();
+        plain = i + 1;
     }
     out.push_str(&s[plain..]);
 }
@@ -681,6 +753,67 @@ mod tests {
         let bad64 = REQUEST.replace("<![CDATA[ISA*00*~IEA*1*000000001~]]>", "!!notbase64!!");
         let e = decode_soap(bad64.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
         assert_eq!(e.kind(), Kind::BadBase64);
+    }
+
+    #[test]
+    fn namespaces_resolve_through_the_envelope_body_and_body_child() {
+        let request = |envelope_attrs: &str, body_attrs: &str, child: &str| {
+            format!(
+                r#"<s:Envelope xmlns:s="{SOAP12_NS}"{envelope_attrs}><s:Body{body_attrs}><{child}><PayloadType>X12_270_Request_005010X279A1</PayloadType><Payload>SVNBKjAwKg==</Payload></{}></s:Body></s:Envelope>"#,
+                child.split(' ').next().unwrap_or(child)
+            )
+        };
+        let core = format!(r#" xmlns:c="{CORE_NS}""#);
+        let default = format!(r#" xmlns="{CORE_NS}""#);
+        let own = format!(r#"COREEnvelopeRealTimeRequest xmlns="{CORE_NS}""#);
+        let prefixed_own = format!(r#"k:COREEnvelopeRealTimeRequest xmlns:k="{CORE_NS}""#);
+        for (env_attrs, body_attrs, child) in [
+            (core.as_str(), "", "c:COREEnvelopeRealTimeRequest"),
+            ("", core.as_str(), "c:COREEnvelopeRealTimeRequest"),
+            ("", default.as_str(), "COREEnvelopeRealTimeRequest"),
+            ("", "", own.as_str()),
+            ("", "", prefixed_own.as_str()),
+        ] {
+            let xml = request(env_attrs, body_attrs, child);
+            let env = decode_soap(xml.as_bytes(), Wire::Soap, None, no_attachments)
+                .unwrap_or_else(|e| panic!("{xml}: {e}"));
+            assert_eq!(env.operation, Operation::RealTime, "{xml}");
+        }
+        // A prefix rebound on the Body to another namespace, no namespace, an undeclared one.
+        let other = r#" xmlns:c="urn:other""#;
+        for (env_attrs, body_attrs, child, kind) in [
+            (
+                core.as_str(),
+                other,
+                "c:COREEnvelopeRealTimeRequest",
+                Kind::UnknownOperation,
+            ),
+            (
+                "",
+                "",
+                "COREEnvelopeRealTimeRequest",
+                Kind::UnknownOperation,
+            ),
+            ("", "", "c:COREEnvelopeRealTimeRequest", Kind::MalformedXml),
+        ] {
+            let xml = request(env_attrs, body_attrs, child);
+            let e = decode_soap(xml.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+            assert_eq!(e.kind(), kind, "{xml}: {e}");
+        }
+        // The root's own prefix must be declared, and a declaration ends with its element.
+        let e = decode_soap(
+            br#"<s:Envelope><s:Body/></s:Envelope>"#,
+            Wire::Soap,
+            None,
+            no_attachments,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), Kind::MalformedXml);
+        let scoped_out = format!(
+            r#"<s:Envelope xmlns:s="{SOAP12_NS}"><s:Header xmlns:c="{CORE_NS}"/><s:Body><c:COREEnvelopeRealTimeRequest/></s:Body></s:Envelope>"#
+        );
+        let e = decode_soap(scoped_out.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
+        assert_eq!(e.kind(), Kind::MalformedXml, "{e}");
     }
 
     #[test]
