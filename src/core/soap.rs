@@ -816,6 +816,26 @@ mod tests {
         assert_eq!(e.kind(), Kind::MalformedXml, "{e}");
     }
 
+    proptest::proptest! {
+        /// Hostile input: any bytes overwritten, inserted or cut anywhere in a valid request
+        /// give an envelope or a failure, never a panic.
+        #[test]
+        fn mutated_requests_never_panic(
+            edits in proptest::collection::vec((0usize..2048, proptest::num::u8::ANY, 0u8..3), 1..8)
+        ) {
+            let mut xml = REQUEST.as_bytes().to_vec();
+            for (at, byte, how) in edits {
+                let at = at % (xml.len() + 1);
+                match how {
+                    0 if at < xml.len() => xml[at] = byte,
+                    1 => xml.insert(at, byte),
+                    _ => xml.truncate(at),
+                }
+            }
+            let _ = decode_soap(&xml, Wire::Soap, None, no_attachments);
+        }
+    }
+
     #[test]
     fn password_digest_is_recognized() {
         let xml = REQUEST.replace("#PasswordText", "#PasswordDigest");
