@@ -207,3 +207,68 @@ on_both_backends!(large_batches_all_or_nothing, |store: Store| async move {
     );
     assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 75);
 });
+
+on_both_backends!(
+    batch_sizes_around_statement_size,
+    |store: Store| async move {
+        // SQLite writes up to 64 rows per statement (padded to a power of two), more in one
+        // transaction of several: every size around those bounds keeps every record, in order.
+        let mut n = 0;
+        let mut written = Vec::new();
+        for size in [1, 2, 3, 63, 64, 65, 128, 129, 200] {
+            let batch: Vec<AuditRecord> = (n..n + size)
+                .map(|i| {
+                    if i % 5 == 0 {
+                        refused(&format!("s-{i}"), i)
+                    } else {
+                        answered(&format!("s-{i}"), &format!("p-{i}"), "Clinic", i)
+                    }
+                })
+                .collect();
+            n += size;
+            store.record_messages(&batch).await.unwrap();
+            written.extend(batch);
+        }
+        let mut back = store.recent_messages(None, 10_000).await.unwrap();
+        back.reverse();
+        assert_eq!(back, written);
+    }
+);
+
+on_both_backends!(
+    duplicate_in_any_statement_refuses_batch,
+    |store: Store| async move {
+        store
+            .record_message(&answered("old", "p-old", "Clinic", 0))
+            .await
+            .unwrap();
+        let batch = |tag: &str| -> Vec<AuditRecord> {
+            (1..=150)
+                .map(|i| answered(&format!("{tag}-{i}"), "p-new", "Clinic", i))
+                .collect()
+        };
+        // A duplicate of a stored row in the first statement, of a row in an earlier statement of
+        // the same batch, and within one statement: nothing of the batch is kept.
+        let mut first = batch("a");
+        first[3].correlation_id = "old".to_owned();
+        let mut across = batch("b");
+        across[140].correlation_id = across[2].correlation_id.clone();
+        let mut within = batch("c")[..10].to_vec();
+        within[9].correlation_id = within[0].correlation_id.clone();
+        for b in [first, across, within] {
+            let e = store.record_messages(&b).await.unwrap_err();
+            assert!(!e.is_retryable(), "{e}");
+            assert!(
+                store
+                    .messages_by_payload_id("p-new")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 1);
+        // The store still takes a good batch afterwards (no transaction left open).
+        store.record_messages(&batch("d")).await.unwrap();
+        assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 151);
+    }
+);

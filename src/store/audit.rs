@@ -7,6 +7,7 @@
 //! files kept elsewhere.
 
 use std::borrow::Cow;
+use std::sync::{Arc, LazyLock};
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use time::OffsetDateTime;
@@ -23,21 +24,22 @@ const COLUMN_COUNT: usize = 23;
 /// Rows per PostgreSQL INSERT statement: few statements per batch, few distinct statement
 /// texts for sqlx's prepared-statement cache, and 23 × 32 = 736 parameters, far below the limit
 /// of 65,535.
-const ROWS_PER_INSERT: usize = 32;
+const POSTGRES_ROWS_PER_INSERT: usize = 32;
 
-/// SQLite: a batch as one statement over a JSON array of rows, each an array of the 23 values
-/// in [`COLUMNS`] order (see [`json_rows`]). `->>` yields SQL TEXT, INTEGER or NULL.
-/// `jsonb_each`, not `json_each`: the latter hands each row back as JSON text, converted again
-/// for each of the 23 `->>`; as JSONB each lookup reads the row directly.
-const SQLITE_INSERT_JSON: &str = "INSERT INTO messages (correlation_id, received_at, \
-     answered_at, operation, wire, organization, user_name, sender_id, receiver_id, payload_id, \
-     payload_type, response_payload_type, request_bytes, response_bytes, http_status, \
-     error_code, isa13, gs06, st02, response_isa13, test_mode, request_sha1, response_sha1) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-     value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
-     value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17, \
-     value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22 \
-     FROM jsonb_each($1) ORDER BY key";
+/// SQLite: most rows per INSERT statement. A batch up to this size is one statement in
+/// autocommit; a larger one takes several in one transaction. 23 × 64 = 1,472 parameters, far
+/// below SQLite's 32,766; up to 512 rows per statement measured no cheaper per row, and each
+/// cached statement would be larger.
+const SQLITE_ROWS_PER_INSERT: usize = 64;
+
+/// SQLite INSERT texts for 1, 2, 4, … [`SQLITE_ROWS_PER_INSERT`] rows of bound values (see
+/// [`sqlite_insert_sql`]). Few, fixed texts: sqlx prepares each once per connection and caches
+/// it by its text.
+static SQLITE_INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    std::iter::successors(Some(1), |&n| (n < SQLITE_ROWS_PER_INSERT).then_some(n * 2))
+        .map(sqlite_insert_text)
+        .collect()
+});
 
 /// One request/response exchange. `None` means "not known or not sent" (e.g. no PayloadID in a
 /// request refused before its envelope was read, no answer when the client went away).
@@ -97,20 +99,24 @@ impl Store {
         }
         match &self.backend {
             Backend::Sqlite(pool) => {
-                // One statement for the whole batch, in autocommit (itself a transaction): every
-                // statement is a round trip to sqlx's SQLite worker thread, an explicit
-                // transaction adds two more (BEGIN, COMMIT) and makes a multi-row statement keep
-                // a statement journal. The rows travel as one JSON array, so the statement text
-                // (and its cached preparation) is the same whatever the batch size.
-                sqlx::query(SQLITE_INSERT_JSON)
-                    .bind(json_rows(records))
-                    .execute(pool)
-                    .await?;
+                // Bound values, not a JSON array split by SQLite's JSON functions: those cost
+                // more than half of SQLite's work per row. One statement is one round trip to
+                // sqlx's SQLite worker thread and, in autocommit, needs no BEGIN, no COMMIT and
+                // no statement journal.
+                if records.len() <= SQLITE_ROWS_PER_INSERT {
+                    sqlite_insert(records).execute(pool).await?;
+                } else {
+                    let mut tx = pool.begin().await?;
+                    for chunk in records.chunks(SQLITE_ROWS_PER_INSERT) {
+                        sqlite_insert(chunk).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                }
             }
             Backend::Postgres(pool) => {
                 // Multi-row INSERTs, in chunks so no statement nears the parameter limit.
                 let mut tx = pool.begin().await?;
-                for chunk in records.chunks(ROWS_PER_INSERT) {
+                for chunk in records.chunks(POSTGRES_ROWS_PER_INSERT) {
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(postgres_insert_sql(chunk.len())));
                     for r in chunk {
                         q = q
@@ -264,96 +270,67 @@ fn postgres_insert_sql(rows: usize) -> String {
     sql
 }
 
-/// The rows of [`SQLITE_INSERT_JSON`]: `[[correlation_id, received_at, …], …]`, values as the
-/// columns store them (timestamps as text, `test_mode` as 0 or 1).
-fn json_rows(records: &[AuditRecord]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(records.len() * 600);
-    out.push('[');
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('[');
-        json_str(&mut out, Some(&r.correlation_id));
-        out.push(',');
-        json_str(&mut out, Some(&timestamp(r.received_at)));
-        out.push(',');
-        json_str(&mut out, r.answered_at.map(timestamp).as_deref());
-        for v in [
-            r.operation.as_deref(),
-            r.wire.map(wire_text),
-            r.organization.as_deref(),
-            r.user_name.as_deref(),
-            r.sender_id.as_deref(),
-            r.receiver_id.as_deref(),
-            r.payload_id.as_deref(),
-            r.payload_type.as_deref(),
-            r.response_payload_type.as_deref(),
-        ] {
-            out.push(',');
-            json_str(&mut out, v);
-        }
-        let _ = write!(out, ",{}", size(r.request_bytes));
-        match r.response_bytes {
-            Some(n) => {
-                let _ = write!(out, ",{}", size(n));
-            }
-            None => out.push_str(",null"),
-        }
-        match r.http_status {
-            Some(n) => {
-                let _ = write!(out, ",{n}");
-            }
-            None => out.push_str(",null"),
-        }
-        for v in [
-            r.error_code.as_deref(),
-            r.isa13.as_deref(),
-            r.gs06.as_deref(),
-            r.st02.as_deref(),
-            r.response_isa13.as_deref(),
-        ] {
-            out.push(',');
-            json_str(&mut out, v);
-        }
-        out.push_str(if r.test_mode { ",1" } else { ",0" });
-        for v in [r.request_sha1.as_deref(), r.response_sha1.as_deref()] {
-            out.push(',');
-            json_str(&mut out, v);
-        }
-        out.push(']');
+/// `INSERT INTO messages (…) SELECT * FROM (VALUES (?, …), …) WHERE column1 IS NOT NULL` for
+/// `rows` rows. Anonymous `?`: sqlx looks up the name of every numbered or named parameter.
+fn sqlite_insert_text(rows: usize) -> String {
+    let mut sql = String::with_capacity(400 + rows * COLUMN_COUNT * 2);
+    sql.push_str("INSERT INTO messages (");
+    sql.push_str(COLUMNS);
+    sql.push_str(") SELECT * FROM (VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(?" } else { ", (?" });
+        sql.push_str(&",?".repeat(COLUMN_COUNT - 1));
+        sql.push(')');
     }
-    out.push(']');
-    out
+    sql.push_str(") WHERE column1 IS NOT NULL");
+    sql
 }
 
-/// A JSON string (RFC 8259 escapes: quote, backslash, control characters) or `null`.
-fn json_str(out: &mut String, s: Option<&str>) {
-    use std::fmt::Write as _;
-    let Some(s) = s else {
-        out.push_str("null");
-        return;
-    };
-    out.push('"');
-    // Copy runs that need no escape at once (most values have none).
-    let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        if c != '"' && c != '\\' && u32::from(c) >= 0x20 {
-            continue;
-        }
-        out.push_str(&s[plain..i]);
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-        }
-        plain = i + c.len_utf8();
+/// The smallest statement of [`SQLITE_INSERTS`] that holds `rows` rows (at most
+/// [`SQLITE_ROWS_PER_INSERT`]). The rows past `rows` are left unbound, which SQLite reads as
+/// NULL, and the filter on `correlation_id` (never NULL in a record) drops them: one statement
+/// text per power of two rather than one per batch size.
+fn sqlite_insert_sql(rows: usize) -> &'static str {
+    debug_assert!(rows <= SQLITE_ROWS_PER_INSERT, "{rows} rows");
+    let i = rows.next_power_of_two().trailing_zeros() as usize;
+    SQLITE_INSERTS[i.min(SQLITE_INSERTS.len() - 1)].as_str()
+}
+
+/// The insert of `records` (at most [`SQLITE_ROWS_PER_INSERT`]) with their values bound, as
+/// the columns store them (timestamps as text, `test_mode` as 0 or 1).
+fn sqlite_insert(
+    records: &[AuditRecord],
+) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    // `Arc<str>`: what sqlx keeps of a bound text; from `&str` it would copy twice.
+    let text = |v: Option<&str>| v.map(Arc::<str>::from);
+    let mut q = sqlx::query(sqlite_insert_sql(records.len()));
+    for r in records {
+        q = q
+            .bind(Arc::<str>::from(r.correlation_id.as_str()))
+            .bind(timestamp(r.received_at))
+            .bind(r.answered_at.map(timestamp))
+            .bind(text(r.operation.as_deref()))
+            .bind(text(r.wire.map(wire_text)))
+            .bind(text(r.organization.as_deref()))
+            .bind(text(r.user_name.as_deref()))
+            .bind(text(r.sender_id.as_deref()))
+            .bind(text(r.receiver_id.as_deref()))
+            .bind(text(r.payload_id.as_deref()))
+            .bind(text(r.payload_type.as_deref()))
+            .bind(text(r.response_payload_type.as_deref()))
+            .bind(size(r.request_bytes))
+            .bind(r.response_bytes.map(size))
+            .bind(r.http_status.map(i32::from))
+            .bind(text(r.error_code.as_deref()))
+            .bind(text(r.isa13.as_deref()))
+            .bind(text(r.gs06.as_deref()))
+            .bind(text(r.st02.as_deref()))
+            .bind(text(r.response_isa13.as_deref()))
+            .bind(r.test_mode)
+            .bind(text(r.request_sha1.as_deref()))
+            .bind(text(r.response_sha1.as_deref()));
     }
-    out.push_str(&s[plain..]);
-    out.push('"');
+    q
 }
 
 fn wire_text(w: Wire) -> &'static str {
@@ -393,18 +370,27 @@ mod tests {
         let pg = postgres_insert_sql(2);
         assert!(pg.ends_with("$45, $46)"), "{pg}");
         assert_eq!(pg.matches('$').count(), 2 * COLUMN_COUNT);
-        assert_eq!(SQLITE_INSERT_JSON.matches("->>").count(), COLUMN_COUNT);
-        let columns: String = COLUMNS.split_whitespace().collect();
-        let sqlite: String = SQLITE_INSERT_JSON.split_whitespace().collect();
-        assert!(sqlite.contains(&format!("({columns})")), "{sqlite}");
+        let sqlite = sqlite_insert_text(3);
+        assert_eq!(sqlite.matches('?').count(), 3 * COLUMN_COUNT);
+        assert!(
+            sqlite.contains(&format!("messages ({COLUMNS}) SELECT")),
+            "{sqlite}"
+        );
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        let mut out = String::new();
-        json_str(&mut out, Some("a\"b\\c\u{1}\né"));
-        json_str(&mut out, None);
-        assert_eq!(out, r#""a\"b\\c\u0001\u000aé"null"#);
+    fn sqlite_statements_are_powers_of_two() {
+        let rows = |n| sqlite_insert_sql(n).matches("(?").count();
+        for (n, want) in [(1, 1), (2, 2), (3, 4), (5, 8), (33, 64), (64, 64)] {
+            assert_eq!(rows(n), want, "{n} rows");
+        }
+        assert_eq!(SQLITE_INSERTS.len(), 7);
+        assert_eq!(
+            sqlite_insert_sql(SQLITE_ROWS_PER_INSERT)
+                .matches('?')
+                .count(),
+            SQLITE_ROWS_PER_INSERT * COLUMN_COUNT
+        );
     }
 
     #[test]

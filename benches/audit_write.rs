@@ -1,0 +1,90 @@
+//! The audit log's write path on SQLite alone: `BATCHES` batches of `SIZE` realistic records
+//! (as the handler builds them: UUIDv7 correlation ID, random PayloadID, SHA-1s) written with
+//! `Store::record_messages` into a fresh database, as the server's audit writer does.
+//!
+//! Run: `cargo bench --bench audit_write -- [BATCHES [SIZE]]` (default 200 batches of 256);
+//! prints wall time per record. For a count that does not depend on the machine's load, run the
+//! executable under callgrind twice with different `BATCHES` (e.g. 20 and 60) and divide the
+//! difference of the totals by the difference of the record counts: start-up, migrations and
+//! statement preparation cancel out.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use hts_gateway::core::Wire;
+use hts_gateway::store::Store;
+use hts_gateway::store::audit::AuditRecord;
+
+/// Batches written before timing starts (statements prepared, pages cached).
+const WARM_UP: usize = 4;
+
+fn record(i: usize) -> AuditRecord {
+    let now = time::OffsetDateTime::now_utc();
+    AuditRecord {
+        correlation_id: uuid::Uuid::now_v7().to_string(),
+        received_at: now,
+        answered_at: Some(now),
+        operation: Some("RealTimeTransaction".into()),
+        wire: Some(Wire::Soap),
+        organization: Some("Load Test Hospital".into()),
+        user_name: Some("loaduser".into()),
+        sender_id: Some("110048577A".into()),
+        receiver_id: Some("DEMOPLAN".into()),
+        payload_id: Some(uuid::Uuid::new_v4().to_string()),
+        payload_type: Some("X12_270_Request_005010X279A1".into()),
+        response_payload_type: Some("X12_271_Response_005010X279A1".into()),
+        request_bytes: 312,
+        response_bytes: Some(873),
+        http_status: Some(200),
+        error_code: Some("Success".into()),
+        isa13: Some(format!("{:09}", i % 1_000_000_000)),
+        gs06: Some((i % 100_000).to_string()),
+        st02: Some("0001".into()),
+        response_isa13: Some(format!("{:09}", (i + 7) % 1_000_000_000)),
+        test_mode: false,
+        request_sha1: Some(format!("{:040x}", i as u128 * 0x9e37_79b9_7f4a_7c15)),
+        response_sha1: Some(format!("{:040x}", i as u128 * 0x517c_c1b7_2722_0a95)),
+    }
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .map(|a| a.parse().expect("usage: audit_write [BATCHES [SIZE]]"))
+        .collect();
+    let batches = args.first().copied().unwrap_or(200);
+    let size = args.get(1).copied().unwrap_or(256);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("audit.db").display());
+    rt.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let mut n = 0;
+        let batch = |n: &mut usize| -> Vec<AuditRecord> {
+            let b = (*n..*n + size).map(record).collect();
+            *n += size;
+            b
+        };
+        for _ in 0..WARM_UP {
+            store.record_messages(&batch(&mut n)).await.unwrap();
+        }
+        // Records are built outside the timed part, as the server builds them on the request
+        // path, not in the writer.
+        let all: Vec<Vec<AuditRecord>> = (0..batches).map(|_| batch(&mut n)).collect();
+        let started = Instant::now();
+        for b in &all {
+            store.record_messages(b).await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        let records = batches * size;
+        println!(
+            "{records} records in {batches} batches of {size}: {:.2} µs per record (wall)",
+            elapsed.as_secs_f64() * 1e6 / records as f64
+        );
+        store.close().await;
+    });
+}
