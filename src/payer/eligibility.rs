@@ -880,7 +880,7 @@ fn write_dmg(w: &mut SegmentWriter, m: &Member) {
 /// Echoes who the request asked about (a rejected or unanswerable person).
 fn echo_person(w: &mut SegmentWriter, p: &Person<'_, '_>, entity: &str) {
     match &p.nm1 {
-        Some(nm1) => echo_as(w, "NM1", nm1, Some(entity), 3),
+        Some(nm1) => echo_as(w, "NM1", nm1, Some(entity)),
         None => {
             w.segment("NM1", &[entity, "1", "UNKNOWN"]);
         }
