@@ -73,11 +73,7 @@ pub(crate) fn write_date(w: &mut SegmentWriter, qualifier: &str, from: Date, to:
 
 /// Writes `seg` back as it came (each element trimmed).
 pub(crate) fn echo(w: &mut SegmentWriter, seg: &Segment<'_>) {
-    let id = match std::str::from_utf8(seg.id()) {
-        Ok(id) => Cow::Borrowed(id),
-        Err(_) => String::from_utf8_lossy(seg.id()),
-    };
-    echo_as(w, &id, seg, None);
+    echo_as(w, &seg.text(0), seg, None);
 }
 
 /// Writes segment `id` with `seg`'s elements (each trimmed), element 1 replaced by `first`
@@ -85,9 +81,9 @@ pub(crate) fn echo(w: &mut SegmentWriter, seg: &Segment<'_>) {
 pub(crate) fn echo_as(w: &mut SegmentWriter, id: &str, seg: &Segment<'_>, first: Option<&str>) {
     w.segment_of(
         id,
-        seg.elements().enumerate().map(|(i, e)| match first {
-            Some(f) if i == 0 => Cow::Borrowed(f),
-            _ => text(e),
+        (1..=seg.len()).map(|n| match first {
+            Some(f) if n == 1 => Cow::Borrowed(f),
+            _ => element_text(seg, n),
         }),
     );
 }
@@ -114,6 +110,14 @@ pub(crate) fn x12_date(d: Date) -> Scratch {
             let _ = write!(s, "{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
             s
         }
+    }
+}
+
+/// Element `n` of `seg` as [`text`] gives it.
+pub(crate) fn element_text<'a>(seg: &Segment<'a>, n: usize) -> Cow<'a, str> {
+    match seg.text(n) {
+        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
     }
 }
 

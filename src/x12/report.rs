@@ -151,7 +151,7 @@ impl<const N: usize> Elements<N> {
         let mut text = String::with_capacity((1..=N).map(|n| seg.element(n).len()).sum());
         let mut ends = [0; N];
         for (n, end) in ends.iter_mut().enumerate() {
-            text.push_str(&String::from_utf8_lossy(seg.element(n + 1)));
+            text.push_str(&seg.text(n + 1));
             // A segment is at most `lexer::MAX_SEGMENT_LEN` bytes; replacement characters at
             // most triple that.
             *end = u32::try_from(text.len()).unwrap_or(u32::MAX);

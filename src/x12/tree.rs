@@ -241,7 +241,7 @@ pub fn control_numbers(payload: &[u8]) -> ControlNumbers<'_> {
 
 fn control_value(raw: &[u8]) -> Option<Cow<'_, str>> {
     let v = raw.trim_ascii();
-    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN).then(|| String::from_utf8_lossy(v))
+    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN).then(|| super::segment::text(v))
 }
 
 #[cfg(test)]

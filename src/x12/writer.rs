@@ -109,10 +109,15 @@ impl SegmentWriter {
                 15 => self.out.push(self.delims.component),
                 _ => {
                     // The first `width` characters, then spaces up to `width` characters.
-                    let (end, kept) = f
-                        .char_indices()
-                        .nth(width)
-                        .map_or((f.len(), f.chars().count()), |(at, _)| (at, width));
+                    let (end, kept) = if f.is_ascii() {
+                        // Characters are bytes (the usual case): no decoding needed.
+                        let n = f.len().min(width);
+                        (n, n)
+                    } else {
+                        f.char_indices()
+                            .nth(width)
+                            .map_or((f.len(), f.chars().count()), |(at, _)| (at, width))
+                    };
                     self.push_value(f.get(..end).unwrap_or(f), false);
                     self.out.resize(self.out.len() + (width - kept), b' ');
                 }
