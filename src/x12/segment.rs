@@ -72,6 +72,16 @@ impl<'a> Segment<'a> {
         text(if n == 0 { self.id() } else { self.element(n) })
     }
 
+    /// Where data element `n` (1-based) is in [`Self::raw`], when present (and the segment has
+    /// its element ends at hand: not for segments of more than 32 elements).
+    #[inline]
+    pub fn element_span(&self, n: usize) -> Option<std::ops::Range<usize>> {
+        if n == 0 || n >= self.fields || self.fields > INLINE + 1 {
+            return None;
+        }
+        Some(self.ends[n - 1] as usize + 1..self.ends[n] as usize)
+    }
+
     /// The whole segment, without terminator.
     pub fn raw(&self) -> &'a [u8] {
         self.raw
@@ -319,6 +329,10 @@ mod tests {
             let s = Segment::new(raw.as_bytes(), d);
             let got: Vec<&[u8]> = (0..=s.len()).map(|i| s.field(i)).collect();
             assert_eq!(got, want, "{raw:?}");
+            for n in 1..=s.len() + 1 {
+                let span = s.element_span(n).map(|at| &s.raw()[at]);
+                assert_eq!(span, (n <= s.len()).then(|| s.element(n)), "{raw:?} {n}");
+            }
             let term = format!("{raw}~REST*1~");
             let (t, at) = Segment::scan(term.as_bytes(), d, 1000).unwrap();
             assert_eq!(at, raw.len());
