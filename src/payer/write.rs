@@ -79,11 +79,16 @@ pub(crate) fn echo(w: &mut SegmentWriter, seg: &Segment<'_>) {
 /// Writes segment `id` with `seg`'s elements (each trimmed), element 1 replaced by `first`
 /// when `seg` has one.
 pub(crate) fn echo_as(w: &mut SegmentWriter, id: &str, seg: &Segment<'_>, first: Option<&str>) {
+    // One UTF-8 check for the segment, elements sliced from it (as `Elements::of` does).
+    let whole = std::str::from_utf8(seg.raw()).ok();
     w.segment_of(
         id,
         (1..=seg.len()).map(|n| match first {
             Some(f) if n == 1 => Cow::Borrowed(f),
-            _ => element_text(seg, n),
+            _ => match whole.zip(seg.element_span(n)).and_then(|(t, at)| t.get(at)) {
+                Some(v) => Cow::Borrowed(trim(v)),
+                None => element_text(seg, n),
+            },
         }),
     );
 }
