@@ -20,7 +20,7 @@ use time::Date;
 
 use super::eligibility::receiver_verdict;
 use super::model::{Claim, ClaimQuery, ClaimStatus, Gender, MemberQuery, name_key, same_name_key};
-use super::write::{Hl, amount, echo, hhmm, text, write_date, x12_date};
+use super::write::{Hl, amount, echo, element_text, hhmm, text, write_date, x12_date};
 use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
 use crate::x12::segment::Segment;
@@ -127,7 +127,7 @@ fn subscriber<'r, 'a>(req: &'r mut Request<'a>) -> Option<&'r mut Patient<'a>> {
 }
 
 fn add_to_patient<'a>(p: &mut Patient<'a>, seg: &Segment<'a>) {
-    let value = || Some(text(seg.element(2))).filter(|v| !v.is_empty());
+    let value = || Some(element_text(seg, 2)).filter(|v| !v.is_empty());
     match (seg.id(), p.claims.last_mut()) {
         (b"DMG", _) => p.dmg = Some(*seg),
         (b"NM1", _) => p.nm1 = Some(*seg),
@@ -248,7 +248,7 @@ async fn hl_receiver<D: PlanData>(
                     );
                 }
             }
-            let member_id = sub.nm1.map(|n| text(n.element(9))).unwrap_or_default();
+            let member_id = sub.nm1.map(|n| element_text(&n, 9)).unwrap_or_default();
             for ask in &sub.claims {
                 answer_claim(data, ctx, w, ask, &member_id, &provider_ids, verdict).await?;
             }
@@ -289,7 +289,7 @@ async fn resolve_provider<D: PlanData>(
     let Some(nm1) = nm1 else {
         return Ok((Vec::new(), ProviderVerdict::Unknown));
     };
-    let id = text(nm1.element(9));
+    let id = element_text(nm1, 9);
     let providers: Vec<_> = match nm1.element(8) {
         b"XX" if !id.is_empty() => data.providers_by_npi(&id).await?.to_vec(),
         b"SV" if !id.is_empty() => data
@@ -324,16 +324,18 @@ async fn dependent_member_id<D: PlanData>(
     dep: &Patient<'_>,
 ) -> Result<Option<String>, StoreError> {
     let Some(nm1) = dep.nm1 else { return Ok(None) };
-    let id = text(nm1.element(9));
+    let id = element_text(&nm1, 9);
     if !id.is_empty() {
         return Ok(Some(id.into_owned()));
     }
     let birth = dep.dmg.and_then(|d| parse_x12_date(d.element(2)));
-    let gender = dep.dmg.and_then(|d| Gender::from_code(&text(d.element(3))));
-    let (Some(birth_date), last) = (birth, name_key(&text(nm1.element(3)))) else {
+    let gender = dep
+        .dmg
+        .and_then(|d| Gender::from_code(&element_text(&d, 3)));
+    let (Some(birth_date), last) = (birth, name_key(&element_text(&nm1, 3))) else {
         return Ok(None);
     };
-    let first = text(nm1.element(4));
+    let first = element_text(&nm1, 4);
     let found = data
         .members(&MemberQuery::NameAndBirth {
             name_key: &last,
@@ -361,7 +363,7 @@ async fn answer_claim<D: PlanData>(
     provider_ids: &[String],
     verdict: ProviderVerdict,
 ) -> Result<(), StoreError> {
-    let trace = text(ask.trn.element(2));
+    let trace = element_text(&ask.trn, 2);
     let today = x12_date(ctx.today);
     let today = today.as_str();
     let not_answerable = match verdict {

@@ -13,7 +13,9 @@ use super::model::{
     Gender, Member, MemberQuery, Provider, Span, SpanKind, Spans, name_key, name_key_chars,
     name_key_is_empty, same_name_key,
 };
-use super::write::{Hl, Scratch, echo, echo_as, hhmm, text, write_date, write_trn, x12_date};
+use super::write::{
+    Hl, Scratch, echo, echo_as, element_text, hhmm, text, write_date, write_trn, x12_date,
+};
 use super::{PlanData, ResponseContext, parse_x12_date};
 use crate::store::StoreError;
 use crate::x12::Delimiters;
@@ -308,13 +310,13 @@ async fn find_member<D: PlanData>(
     let Some(nm1) = p.nm1 else {
         return Ok(Err(level.name_invalid()));
     };
-    let last = text(nm1.element(3));
-    let first = text(nm1.element(4));
-    let id = text(nm1.element(9));
+    let last = element_text(&nm1, 3);
+    let first = element_text(&nm1, 4);
+    let id = element_text(&nm1, 9);
     let ssn = p
         .refs()
         .find(|r| r.element(1) == b"SY")
-        .map(|r| text(r.element(2)))
+        .map(|r| element_text(r, 2))
         .filter(|s| !s.is_empty());
     let birth = match p.dmg.map(|d| (d.element(1), d.element(2))) {
         Some((b"D8", v)) => Some(parse_x12_date(v).ok_or(BIRTH_DATE_INVALID)),
@@ -421,7 +423,7 @@ async fn check_receiver<D: PlanData>(
     let Some(nm1) = nm1 else {
         return Ok(Err(PROVIDER_ID_INVALID));
     };
-    let id = text(nm1.element(9));
+    let id = element_text(nm1, 9);
     Ok(match nm1.element(8) {
         b"XX" if !id.is_empty() => receiver_verdict(&data.providers_by_npi(&id).await?, ctx),
         b"SV" if !id.is_empty() => {
@@ -483,7 +485,10 @@ pub async fn answer<D: PlanData>(
     );
     let mut hl = Hl::default();
     for source in sources(set) {
-        let asked_payer = source.nm1().map(|s| text(s.element(9))).unwrap_or_default();
+        let asked_payer = source
+            .nm1()
+            .map(|s| element_text(&s, 9))
+            .unwrap_or_default();
         let payer_reject = if asked_payer.is_empty() {
             Some(PAYER_ID_MISSING)
         } else if asked_payer != ctx.plan.payer_id.as_str() {
@@ -880,7 +885,7 @@ fn write_dmg(w: &mut SegmentWriter, m: &Member) {
 /// Echoes who the request asked about (a rejected or unanswerable person).
 fn echo_person(w: &mut SegmentWriter, p: &Person<'_, '_>, entity: &str) {
     match &p.nm1 {
-        Some(nm1) => echo_as(w, "NM1", nm1, Some(entity), 3),
+        Some(nm1) => echo_as(w, "NM1", nm1, Some(entity)),
         None => {
             w.segment("NM1", &[entity, "1", "UNKNOWN"]);
         }

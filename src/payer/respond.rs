@@ -7,7 +7,6 @@ use super::{PlanData, ResponseContext, claim_status, eligibility, x12_date};
 use crate::store::StoreError;
 use crate::x12::ack::{AckControl, Reply, write_acknowledgment};
 use crate::x12::report::Report;
-use crate::x12::tree;
 
 /// What a payload was answered with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +73,8 @@ pub async fn respond<D: PlanData>(
     data: &D,
     ctx: &ResponseContext,
 ) -> Result<Answer, RespondError> {
-    let report = crate::x12::validate(payload);
+    // The tree comes from the same lexing as the report: a payload is read once.
+    let (report, tree) = crate::x12::reader::validate_tree(payload);
     let ctl = AckControl {
         interchange_control: ctx.interchange_control,
         group_control: ctx.group_control,
@@ -98,7 +98,6 @@ pub async fn respond<D: PlanData>(
             report,
         });
     }
-    let tree = tree::parse(payload);
     if tree.len() != report.interchanges.len() {
         // Cannot happen for an accepted payload; refuse rather than misaddress an answer.
         return Err(RespondError::NotX12);

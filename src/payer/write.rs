@@ -52,7 +52,7 @@ impl Hl {
 pub(crate) fn write_trn<'a>(w: &mut SegmentWriter, trns: impl IntoIterator<Item = Segment<'a>>) {
     // The request's TRN*1 come back as TRN*2 (referenced transaction trace numbers).
     for t in trns {
-        echo_as(w, "TRN", &t, Some("2"), 0);
+        echo_as(w, "TRN", &t, Some("2"));
     }
 }
 
@@ -73,63 +73,84 @@ pub(crate) fn write_date(w: &mut SegmentWriter, qualifier: &str, from: Date, to:
 
 /// Writes `seg` back as it came (each element trimmed).
 pub(crate) fn echo(w: &mut SegmentWriter, seg: &Segment<'_>) {
-    let id = String::from_utf8_lossy(seg.id());
-    echo_as(w, &id, seg, None, 0);
+    echo_as(w, &seg.text(0), seg, None);
 }
 
 /// Writes segment `id` with `seg`'s elements (each trimmed), element 1 replaced by `first`
-/// when `seg` has one, and empty elements added up to `min` elements.
-pub(crate) fn echo_as(
-    w: &mut SegmentWriter,
-    id: &str,
-    seg: &Segment<'_>,
-    first: Option<&str>,
-    min: usize,
-) {
-    /// Elements kept on the stack; longer segments (rare) go through a vector.
-    const INLINE: usize = 32;
-    fn fill<'v>(els: &mut [Cow<'v, str>], seg: &Segment<'v>, first: Option<&'v str>) {
-        for (slot, e) in els.iter_mut().zip(seg.elements()) {
-            *slot = text(e);
-        }
-        if let (Some(f), Some(slot)) = (first, els.first_mut())
-            && !seg.is_empty()
-        {
-            *slot = Cow::Borrowed(f);
-        }
-    }
-    let n = seg.len().max(min);
-    if n <= INLINE {
-        let mut els: [Cow<'_, str>; INLINE] = std::array::from_fn(|_| Cow::Borrowed(""));
-        fill(&mut els[..n], seg, first);
-        w.segment(id, &els[..n]);
-    } else {
-        let mut els = vec![Cow::Borrowed(""); n];
-        fill(&mut els, seg, first);
-        w.segment(id, &els);
-    }
+/// when `seg` has one.
+pub(crate) fn echo_as(w: &mut SegmentWriter, id: &str, seg: &Segment<'_>, first: Option<&str>) {
+    // One UTF-8 check for the segment, elements sliced from it (as `Elements::of` does).
+    let whole = std::str::from_utf8(seg.raw()).ok();
+    w.segment_of(
+        id,
+        (1..=seg.len()).map(|n| match first {
+            Some(f) if n == 1 => Cow::Borrowed(f),
+            _ => match whole.zip(seg.element_span(n)).and_then(|(t, at)| t.get(at)) {
+                Some(v) => Cow::Borrowed(trim(v)),
+                None => element_text(seg, n),
+            },
+        }),
+    );
 }
 
 /// HHMM of the context's clock.
 pub(crate) fn hhmm(ctx: &ResponseContext) -> Scratch {
-    let mut s = Scratch::default();
-    let _ = write!(s, "{:02}{:02}", ctx.now.hour(), ctx.now.minute());
-    s
+    Scratch::digits(&[
+        (u32::from(ctx.now.hour()), 2),
+        (u32::from(ctx.now.minute()), 2),
+    ])
 }
 
 /// `CCYYMMDD` (as [`super::x12_date`], without allocating).
 pub(crate) fn x12_date(d: Date) -> Scratch {
-    let mut s = Scratch::default();
-    let _ = write!(s, "{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
-    s
+    match u32::try_from(d.year()) {
+        // Digits written by hand: `write!` costs ten times as much, several times a request.
+        Ok(year) if year <= 9999 => Scratch::digits(&[
+            (year, 4),
+            (u32::from(u8::from(d.month())), 2),
+            (u32::from(d.day()), 2),
+        ]),
+        _ => {
+            let mut s = Scratch::default();
+            let _ = write!(s, "{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
+            s
+        }
+    }
+}
+
+/// Element `n` of `seg` as [`text`] gives it.
+pub(crate) fn element_text<'a>(seg: &Segment<'a>, n: usize) -> Cow<'a, str> {
+    match seg.text(n) {
+        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+    }
 }
 
 /// An element's text, trimmed: borrowed from the request unless it is not UTF-8 (then with
 /// replacement characters, as `String::from_utf8_lossy` gives).
 pub(crate) fn text(b: &[u8]) -> Cow<'_, str> {
-    match String::from_utf8_lossy(b) {
-        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(trim(s)),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(b).trim().to_string()),
+    }
+}
+
+/// `str::trim`, with ASCII ends trimmed byte by byte (the usual case, and cheaper than
+/// decoding characters); a non-ASCII end goes through `str::trim`, which knows Unicode blanks.
+fn trim(s: &str) -> &str {
+    // The ASCII characters `char::is_whitespace` accepts: TAB, LF, VT, FF, CR and space.
+    let blank = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let b = s.as_bytes();
+    let start = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !blank(c)).map_or(start, |i| i + 1);
+    match s.get(start..end) {
+        Some(t)
+            if t.bytes().next().is_none_or(|c| c.is_ascii())
+                && t.bytes().next_back().is_none_or(|c| c.is_ascii()) =>
+        {
+            t
+        }
+        _ => s.trim(),
     }
 }
 
@@ -171,6 +192,21 @@ impl Default for Scratch {
 }
 
 impl Scratch {
+    /// Numbers written with leading zeros, each to exactly its width (values must fit: at most
+    /// `10^width - 1`), one after the other.
+    fn digits(parts: &[(u32, usize)]) -> Self {
+        let mut bytes = [0u8; SCRATCH_INLINE];
+        let mut len = 0;
+        for &(mut n, width) in parts {
+            for slot in bytes[len..len + width].iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            len += width;
+        }
+        Self::Inline { bytes, len }
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         match self {
             // Only whole `&str`s are ever copied in, so the bytes are UTF-8.
@@ -231,11 +267,41 @@ mod tests {
         let d = Date::from_calendar_date(2026, time::Month::June, 5).unwrap();
         assert_eq!(x12_date(d).as_str(), "20260605");
         assert_eq!(super::super::x12_date(d), "20260605");
+        for d in [
+            Date::from_calendar_date(1, time::Month::January, 1).unwrap(),
+            Date::from_calendar_date(999, time::Month::December, 31).unwrap(),
+            Date::from_calendar_date(9999, time::Month::December, 31).unwrap(),
+            Date::from_calendar_date(10000, time::Month::January, 9).unwrap_or(Date::MAX),
+            Date::from_calendar_date(-1, time::Month::March, 9).unwrap(),
+        ] {
+            let want = format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day());
+            assert_eq!(x12_date(d).as_str(), want);
+        }
         let m = Date::MIN;
         assert_eq!(
             x12_date(m).as_str(),
             format!("{:04}{:02}{:02}", m.year(), u8::from(m.month()), m.day())
         );
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "A",
+            " A ",
+            "\u{b}A\t\r\n\u{c}",
+            "\u{a0}A\u{85}",
+            " \u{a0}",
+            "é ",
+            " é",
+            "\u{3000}x\u{2028}",
+            "a b",
+            "\u{1c}A\u{1f}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

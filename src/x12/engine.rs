@@ -136,7 +136,7 @@ fn junk_message(len: u64) -> String {
 
 /// An element as text (invalid UTF-8 replaced); borrowed, so free, when it is valid.
 fn text(v: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(v)
+    super::segment::text(v)
 }
 
 /// Control numbers seen so far: those of up to 15 bytes (all valid ones) packed into integers,
@@ -451,7 +451,7 @@ impl Validator {
         let Some(ic) = &mut self.interchange else {
             return;
         };
-        let (count, ctl) = (text(seg.element(1)), text(seg.element(2)));
+        let (count, ctl) = (seg.text(1), seg.text(2));
         if ctl != ic.control_number() {
             ic.errors.push(EnvelopeError {
                 code: "001",
@@ -595,7 +595,7 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (count, ctl) = (text(seg.element(1)), text(seg.element(2)));
+        let (count, ctl) = (seg.text(1), seg.text(2));
         let Some(g) = self.group() else { return };
         let sets = g.sets.len();
         g.declared_sets = count.parse().ok();
@@ -641,11 +641,7 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (st01, st02, st03) = (
-            text(seg.element(1)),
-            text(seg.element(2)),
-            text(seg.element(3)),
-        );
+        let (st01, st02, st03) = (seg.text(1), seg.text(2), seg.text(3));
         // The group by field, not through `self.group()`: `st02_seen` is updated meanwhile.
         let Some(g) = self
             .interchange
@@ -696,12 +692,12 @@ impl Validator {
         }
         // GS08 names the guide for the whole group; ST03 must repeat it (checked below). Only when
         // GS08 names no guide for this set is ST03 tried.
-        let version = if spec_for(&st01, gs08).is_some() || st03.is_empty() {
-            gs08
+        let by_group: Option<&'static Spec> = spec_for(&st01, gs08);
+        let (version, spec) = if by_group.is_some() || st03.is_empty() {
+            (gs08, by_group)
         } else {
-            &*st03
+            (&*st03, spec_for(&st01, &st03))
         };
-        let spec: Option<&'static Spec> = spec_for(&st01, version);
         if spec.is_none() && group_ok && report.errors.is_empty() {
             err(
                 &mut report,
@@ -765,7 +761,7 @@ impl Validator {
         state.report.segment_count += 1;
         let position = state.report.segment_count;
         match seg.id_key() {
-            ids::LS => state.ls = Some(text(seg.element(1)).into_owned()),
+            ids::LS => state.ls = Some(seg.text(1).into_owned()),
             ids::CLM => state.claim = Some(ClaimId::new(seg.element(1))),
             ids::HL => state.claim = None,
             _ => {}
@@ -792,7 +788,7 @@ impl Validator {
         let Some(mut state) = self.set.take() else {
             return;
         };
-        let (count, ctl) = (text(seg.element(1)), text(seg.element(2)));
+        let (count, ctl) = (seg.text(1), seg.text(2));
         let r = &mut state.report;
         if ctl != r.st02 {
             r.errors.push(SetError {
@@ -870,7 +866,7 @@ fn place(state: &mut SetState, seg: &Segment<'_>, position: u32) {
         return;
     }
     let walk = std::mem::take(&mut state.walk);
-    let seg_id = text(seg.id());
+    let seg_id = seg.text(0);
     for w in &walk {
         let (name, code, loop_id, message) = match *w {
             WalkIssue::Missing { node, is_loop } => {
@@ -981,7 +977,7 @@ fn check_into(
         push_segment_issue(
             state,
             position,
-            &text(seg.id()),
+            &seg.text(0),
             "8",
             &loop_id,
             message,

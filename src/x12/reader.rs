@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use super::engine::Validator;
 use super::lexer::{Lexeme, Lexer, MAX_SEGMENT_LEN, Step};
 use super::report::Report;
+use super::tree::{Interchange, TreeBuilder};
 
 /// Validates a whole payload in memory.
 pub fn validate(bytes: &[u8]) -> Report {
@@ -25,6 +26,26 @@ pub(crate) fn validate_with(bytes: &[u8], mut v: Validator) -> Report {
         pos += consumed;
     }
     v.finish()
+}
+
+/// Validates a whole payload in memory and splits it into its envelope tree in the same pass
+/// (one lexing for both; see [`super::tree::parse`]).
+pub fn validate_tree(bytes: &[u8]) -> (Report, Vec<Interchange<'_>>) {
+    let mut v = Validator::new();
+    let mut tree = TreeBuilder::default();
+    let mut lexer = Lexer::new();
+    let mut pos = 0;
+    while let Step::Item {
+        lexeme,
+        offset,
+        consumed,
+    } = lexer.step(&bytes[pos..], true)
+    {
+        tree.push(&lexeme);
+        v.push(lexeme, (pos + offset) as u64);
+        pos += consumed;
+    }
+    (v.finish(), tree.finish())
 }
 
 /// Window size for streaming; one segment never needs more than this.

@@ -1,5 +1,7 @@
 //! Zero-copy view of one segment.
 
+use std::borrow::Cow;
+
 use super::delimiters::Delimiters;
 
 /// Element separators tracked inline; segments with more elements fall back to scanning.
@@ -31,24 +33,12 @@ impl<'a> Segment<'a> {
     pub fn new(raw: &'a [u8], delims: Delimiters) -> Self {
         // Longer views (only ever built by hand) are cut: the lexer never makes one.
         let raw = &raw[..raw.len().min(usize::from(u16::MAX))];
-        let mut ends = [0u16; INLINE + 1];
-        let mut fields = 0;
-        for (i, &b) in raw.iter().enumerate() {
-            if b == delims.element {
-                if fields <= INLINE {
-                    ends[fields] = i as u16;
-                }
-                fields += 1;
-            }
-        }
-        if fields <= INLINE {
-            ends[fields] = raw.len() as u16;
-        }
+        let (ends, fields, _) = index(raw, delims.element, None);
         Self {
             raw,
             delims,
             ends,
-            fields: fields + 1,
+            fields,
             key: 0,
         }
         .with_key()
@@ -59,60 +49,37 @@ impl<'a> Segment<'a> {
     /// terminator, or `None` when no terminator occurs within `limit` bytes.
     #[inline]
     pub fn scan(input: &'a [u8], delims: Delimiters, limit: usize) -> Option<(Self, usize)> {
-        let mut ends = [0u16; INLINE + 1];
-        let mut fields = 0;
         let window = &input[..input.len().min(limit).min(usize::from(u16::MAX))];
-        // Separators are found eight bytes at a time as bit masks, then visited bit by bit:
-        // element boundaries are unpredictable, so a branch per byte mispredicts at each one.
-        let (e, t) = (splat(delims.element), splat(delims.segment));
-        let mut i = 0;
-        loop {
-            let (x, valid) = match window.get(i..i + 8) {
-                Some(w) => (
-                    u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
-                    u64::MAX,
-                ),
-                None if i < window.len() => {
-                    let mut tail = [0u8; 8];
-                    let n = window.len() - i;
-                    tail[..n].copy_from_slice(&window[i..]);
-                    (u64::from_le_bytes(tail), (1u64 << (8 * n)) - 1)
-                }
-                None => return None,
-            };
-            let terminators = equal_bytes(x, t) & valid;
-            let mut separators = equal_bytes(x, e) & valid;
-            // Elements before the first terminator in this word.
-            if terminators != 0 {
-                separators &= terminators.wrapping_sub(1) & !terminators;
+        let (ends, fields, at) = index(window, delims.element, Some(delims.segment));
+        let at = at?;
+        Some((
+            Self {
+                raw: &input[..at],
+                delims,
+                ends,
+                fields,
+                key: 0,
             }
-            while separators != 0 {
-                let at = i + (separators.trailing_zeros() / 8) as usize;
-                if fields <= INLINE {
-                    ends[fields] = at as u16;
-                }
-                fields += 1;
-                separators &= separators - 1;
-            }
-            if terminators != 0 {
-                let at = i + (terminators.trailing_zeros() / 8) as usize;
-                if fields <= INLINE {
-                    ends[fields] = at as u16;
-                }
-                return Some((
-                    Self {
-                        raw: &input[..at],
-                        delims,
-                        ends,
-                        fields: fields + 1,
-                        key: 0,
-                    }
-                    .with_key(),
-                    at,
-                ));
-            }
-            i += 8;
+            .with_key(),
+            at,
+        ))
+    }
+
+    /// Field `n` (0 is the ID, then the elements) as text, as `String::from_utf8_lossy` gives it;
+    /// empty when absent.
+    #[inline]
+    pub fn text(&self, n: usize) -> Cow<'a, str> {
+        text(if n == 0 { self.id() } else { self.element(n) })
+    }
+
+    /// Where data element `n` (1-based) is in [`Self::raw`], when present (and the segment has
+    /// its element ends at hand: not for segments of more than 32 elements).
+    #[inline]
+    pub fn element_span(&self, n: usize) -> Option<std::ops::Range<usize>> {
+        if n == 0 || n >= self.fields || self.fields > INLINE + 1 {
+            return None;
         }
+        Some(self.ends[n - 1] as usize + 1..self.ends[n] as usize)
     }
 
     /// The whole segment, without terminator.
@@ -142,7 +109,7 @@ impl<'a> Segment<'a> {
 
     /// The segment ID as text (lossy for non-ASCII IDs, which are invalid anyway).
     pub fn id_str(&self) -> String {
-        String::from_utf8_lossy(self.id()).into_owned()
+        self.text(0).into_owned()
     }
 
     /// Number of data elements present, trailing empty ones included (`NM1*A**` has 3).
@@ -219,6 +186,68 @@ impl<'a> Segment<'a> {
     }
 }
 
+/// Where the fields of `window` end, how many there are (the ID included), and where the
+/// terminator `term` is: up to the first terminator, or through all of `window` when `term` is
+/// `None` (then the position is `Some(window.len())`). `None` when there is no terminator.
+///
+/// Separators are found eight bytes at a time as bit masks, then visited bit by bit: element
+/// boundaries are unpredictable, so a branch per byte mispredicts at each one.
+#[inline]
+fn index(
+    window: &[u8],
+    element: u8,
+    term: Option<u8>,
+) -> ([u16; INLINE + 1], usize, Option<usize>) {
+    let mut ends = [0u16; INLINE + 1];
+    let mut fields = 0;
+    // Without a terminator to look for, its matches are masked away.
+    let (e, t) = (splat(element), splat(term.unwrap_or(0)));
+    let want_t = if term.is_some() { u64::MAX } else { 0 };
+    let mut i = 0;
+    loop {
+        let (x, valid) = match window.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(w) => (u64::from_le_bytes(*w), u64::MAX),
+            None if i < window.len() => {
+                let mut tail = [0u8; 8];
+                let n = window.len() - i;
+                tail[..n].copy_from_slice(&window[i..]);
+                (u64::from_le_bytes(tail), (1u64 << (8 * n)) - 1)
+            }
+            None => {
+                if term.is_some() {
+                    return (ends, fields + 1, None);
+                }
+                if fields <= INLINE {
+                    ends[fields] = window.len() as u16;
+                }
+                return (ends, fields + 1, Some(window.len()));
+            }
+        };
+        let terminators = equal_bytes(x, t) & valid & want_t;
+        let mut separators = equal_bytes(x, e) & valid;
+        // Elements before the first terminator in this word.
+        if terminators != 0 {
+            separators &= terminators.wrapping_sub(1) & !terminators;
+        }
+        while separators != 0 {
+            let at = i + (separators.trailing_zeros() / 8) as usize;
+            if fields <= INLINE {
+                ends[fields] = at as u16;
+            }
+            fields += 1;
+            separators &= separators - 1;
+        }
+        if terminators != 0 {
+            let at = i + (terminators.trailing_zeros() / 8) as usize;
+            if fields <= INLINE {
+                ends[fields] = at as u16;
+            }
+            return (ends, fields + 1, Some(at));
+        }
+        i += 8;
+    }
+}
+
 fn splat(b: u8) -> u64 {
     0x0101_0101_0101_0101 * u64::from(b)
 }
@@ -229,6 +258,16 @@ fn equal_bytes(x: u64, splat: u64) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let y = x ^ splat;
     !(((y & LOW7) + LOW7) | y | LOW7)
+}
+
+/// Bytes as text, as `String::from_utf8_lossy` gives it: checked with `str::from_utf8` first,
+/// which is cheaper on the valid (nearly always ASCII) elements of a real-time request.
+#[inline]
+pub fn text(v: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(v) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(v),
+    }
 }
 
 /// Splits a value into components.
@@ -269,6 +308,38 @@ mod tests {
             s.repetitions(1).collect::<Vec<_>>(),
             vec![&b"30"[..], b"1", b"33"]
         );
+    }
+
+    #[test]
+    fn new_and_scan_agree_with_split() {
+        let d = Delimiters::default();
+        for raw in [
+            "",
+            "ST",
+            "ST*",
+            "*",
+            "**",
+            "NM1*IL*1*DOE*JANE****MI*100000000001",
+            "A*B*C*D*E*F*G*H*I",
+            "ABCDEFGH*",
+            "ABCDEFG*H",
+            "ISA*00*          *00*          *ZZ*110048577A     ",
+        ] {
+            let want: Vec<&[u8]> = raw.as_bytes().split(|&b| b == b'*').collect();
+            let s = Segment::new(raw.as_bytes(), d);
+            let got: Vec<&[u8]> = (0..=s.len()).map(|i| s.field(i)).collect();
+            assert_eq!(got, want, "{raw:?}");
+            for n in 1..=s.len() + 1 {
+                let span = s.element_span(n).map(|at| &s.raw()[at]);
+                assert_eq!(span, (n <= s.len()).then(|| s.element(n)), "{raw:?} {n}");
+            }
+            let term = format!("{raw}~REST*1~");
+            let (t, at) = Segment::scan(term.as_bytes(), d, 1000).unwrap();
+            assert_eq!(at, raw.len());
+            let got: Vec<&[u8]> = (0..=t.len()).map(|i| t.field(i)).collect();
+            assert_eq!(got, want, "{raw:?}");
+            assert!(Segment::scan(raw.as_bytes(), d, 1000).is_none());
+        }
     }
 
     #[test]

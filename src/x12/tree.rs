@@ -84,27 +84,45 @@ const SET_CAPACITY: usize = 16;
 pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
     let mut lexer = Lexer::new();
     let mut pos = 0;
-    let mut out: Vec<Interchange<'_>> = Vec::new();
-    let mut in_set = false;
+    let mut tree = TreeBuilder::default();
     while let Step::Item {
         lexeme, consumed, ..
     } = lexer.step(&bytes[pos..], true)
     {
         pos += consumed;
+        tree.push(&lexeme);
+    }
+    tree.finish()
+}
+
+/// Builds the envelope tree lexeme by lexeme, so that validation can build it from the lexemes
+/// it reads anyway (see [`crate::x12::reader::validate_tree`]) instead of lexing twice.
+#[derive(Debug, Default)]
+pub struct TreeBuilder<'a> {
+    out: Vec<Interchange<'a>>,
+    in_set: bool,
+}
+
+impl<'a> TreeBuilder<'a> {
+    /// Adds the next lexeme of the payload.
+    pub fn push(&mut self, lexeme: &Lexeme<'a>) {
         let seg = match lexeme {
             Lexeme::Isa { seg, layout } => {
-                out.push(Interchange {
-                    isa: seg,
+                self.out.push(Interchange {
+                    isa: *seg,
                     delimiters: layout.delimiters,
                     groups: Vec::new(),
                 });
-                in_set = false;
-                continue;
+                self.in_set = false;
+                return;
             }
-            Lexeme::Segment(seg) | Lexeme::Unterminated(seg) => seg,
-            _ => continue,
+            Lexeme::Segment(seg) | Lexeme::Unterminated(seg) => *seg,
+            _ => return,
         };
-        let Some(ic) = out.last_mut() else { continue };
+        let Some(ic) = self.out.last_mut() else {
+            return;
+        };
+        // Byte compares, not `id_key`s: an ID with a leading NUL must not pass for `GS`.
         match seg.id() {
             b"GS" => ic.groups.push(Group {
                 gs: seg,
@@ -115,22 +133,25 @@ pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
                     let mut segments = Vec::with_capacity(SET_CAPACITY);
                     segments.push(seg);
                     g.sets.push(TransactionSet { segments });
-                    in_set = true;
+                    self.in_set = true;
                 }
             }
-            b"GE" | b"IEA" | b"TA1" => in_set = false,
-            _ if in_set => {
+            b"GE" | b"IEA" | b"TA1" => self.in_set = false,
+            id if self.in_set => {
                 if let Some(set) = ic.groups.last_mut().and_then(|g| g.sets.last_mut()) {
                     set.segments.push(seg);
                 }
-                if seg.id() == b"SE" {
-                    in_set = false;
+                if id == b"SE" {
+                    self.in_set = false;
                 }
             }
             _ => {}
         }
     }
-    out
+
+    pub fn finish(self) -> Vec<Interchange<'a>> {
+        self.out
+    }
 }
 
 /// Control numbers of a payload's first interchange, group and set, for the audit log.
@@ -220,7 +241,7 @@ pub fn control_numbers(payload: &[u8]) -> ControlNumbers<'_> {
 
 fn control_value(raw: &[u8]) -> Option<Cow<'_, str>> {
     let v = raw.trim_ascii();
-    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN).then(|| String::from_utf8_lossy(v))
+    (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN).then(|| super::segment::text(v))
 }
 
 #[cfg(test)]

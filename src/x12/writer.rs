@@ -14,6 +14,9 @@ pub struct SegmentWriter {
     line_breaks: bool,
     /// Segments written since the last [`SegmentWriter::start_count`].
     counted: u32,
+    /// Bytes written as they are: in values that may hold inner separators, and in others.
+    keep_inner: Keep,
+    keep_plain: Keep,
 }
 
 impl SegmentWriter {
@@ -25,6 +28,8 @@ impl SegmentWriter {
             delims,
             line_breaks: false,
             counted: 0,
+            keep_inner: Keep::new(delims, true),
+            keep_plain: Keep::new(delims, false),
         }
     }
 
@@ -40,14 +45,30 @@ impl SegmentWriter {
     /// Writes `id*e1*e2...~`, dropping trailing empty elements. Delimiter bytes inside a value
     /// are replaced by spaces: data can never break the structure it is written into.
     pub fn segment<S: AsRef<str>>(&mut self, id: &str, elements: &[S]) -> &mut Self {
-        let used = elements
-            .iter()
-            .rposition(|e| !e.as_ref().is_empty())
-            .map_or(0, |i| i + 1);
+        self.segment_of(id, elements)
+    }
+
+    /// [`Self::segment`] with the elements from an iterator (a segment echoed element by
+    /// element needs no list of them first).
+    pub fn segment_of<S: AsRef<str>>(
+        &mut self,
+        id: &str,
+        elements: impl IntoIterator<Item = S>,
+    ) -> &mut Self {
         self.out.extend_from_slice(id.as_bytes());
-        for e in &elements[..used] {
-            self.out.push(self.delims.element);
-            self.push_value(e.as_ref(), true);
+        // Empty elements are written when a value follows them: trailing ones never are.
+        let mut empty = 0;
+        for e in elements {
+            let e = e.as_ref();
+            if e.is_empty() {
+                empty += 1;
+                continue;
+            }
+            for _ in 0..=empty {
+                self.out.push(self.delims.element);
+            }
+            empty = 0;
+            self.push_value(e, true);
         }
         self.end_segment();
         self
@@ -88,10 +109,15 @@ impl SegmentWriter {
                 15 => self.out.push(self.delims.component),
                 _ => {
                     // The first `width` characters, then spaces up to `width` characters.
-                    let (end, kept) = f
-                        .char_indices()
-                        .nth(width)
-                        .map_or((f.len(), f.chars().count()), |(at, _)| (at, width));
+                    let (end, kept) = if f.is_ascii() {
+                        // Characters are bytes (the usual case): no decoding needed.
+                        let n = f.len().min(width);
+                        (n, n)
+                    } else {
+                        f.char_indices()
+                            .nth(width)
+                            .map_or((f.len(), f.chars().count()), |(at, _)| (at, width))
+                    };
                     self.push_value(f.get(..end).unwrap_or(f), false);
                     self.out.resize(self.out.len() + (width - kept), b' ');
                 }
@@ -124,35 +150,70 @@ impl SegmentWriter {
 
     fn clean(&self, v: &str, allow_structure: bool) -> String {
         let mut out = Vec::with_capacity(v.len());
-        clean_into(self.delims, v, allow_structure, &mut out);
+        clean_into(self.keep(allow_structure), v, &mut out);
         // Every byte pushed is printable ASCII.
         String::from_utf8(out).unwrap_or_default()
     }
 
     /// Values built with [`Self::composite`]/[`Self::repeated`] keep their inner separators.
+    #[inline]
     fn push_value(&mut self, v: &str, allow_inner: bool) {
-        clean_into(self.delims, v, allow_inner, &mut self.out);
+        clean_into(self.keep(allow_inner), v, &mut self.out);
+    }
+
+    fn keep(&self, allow_inner: bool) -> Keep {
+        if allow_inner {
+            self.keep_inner
+        } else {
+            self.keep_plain
+        }
+    }
+}
+
+/// The bytes a value keeps as they are, as a 256-bit set: printable ASCII other than the
+/// structural delimiters, and the inner separators when allowed (even were they not printable).
+/// Worked out once per writer; a lookup per byte is a third of the compares it replaces.
+#[derive(Clone, Copy, Debug)]
+struct Keep([u64; 4]);
+
+impl Keep {
+    fn new(d: Delimiters, allow_structure: bool) -> Self {
+        // 0x20..=0x7E.
+        let mut set = Self([!0u64 << 32, !0u64 >> 1, 0, 0]);
+        set.put(d.component, allow_structure);
+        if let Some(r) = d.repetition {
+            set.put(r, allow_structure);
+        }
+        set.put(d.element, false);
+        set.put(d.segment, false);
+        set
+    }
+
+    fn put(&mut self, b: u8, on: bool) {
+        let bit = 1u64 << (b & 63);
+        let word = &mut self.0[usize::from(b >> 6)];
+        if on {
+            *word |= bit;
+        } else {
+            *word &= !bit;
+        }
+    }
+
+    #[inline]
+    fn keeps(self, b: u8) -> bool {
+        (self.0[usize::from(b >> 6)] >> (b & 63)) & 1 != 0
     }
 }
 
 /// Appends `v` to `out` with structural delimiters, control and non-ASCII bytes replaced by
-/// spaces (inner separators kept when `allow_structure`). Written straight into the buffer:
+/// spaces (inner separators kept when `keep` allows them). Written straight into the buffer:
 /// the 271/277 writers call it for every element.
-fn clean_into(d: Delimiters, v: &str, allow_structure: bool, out: &mut Vec<u8>) {
-    let keep = |b: u8| {
-        let structural = b == d.element || b == d.segment;
-        let inner = b == d.component || Some(b) == d.repetition;
-        !structural
-            && if inner {
-                allow_structure
-            } else {
-                (0x20..0x7F).contains(&b)
-            }
-    };
-    if v.bytes().all(keep) {
+#[inline]
+fn clean_into(keep: Keep, v: &str, out: &mut Vec<u8>) {
+    if v.bytes().all(|b| keep.keeps(b)) {
         out.extend_from_slice(v.as_bytes());
     } else {
-        out.extend(v.bytes().map(|b| if keep(b) { b } else { b' ' }));
+        out.extend(v.bytes().map(|b| if keep.keeps(b) { b } else { b' ' }));
     }
 }
 
@@ -270,6 +331,42 @@ mod tests {
             crate::x12::delimiters::read_isa(&out).unwrap().delimiters,
             Delimiters::default()
         );
+    }
+
+    #[test]
+    fn keep_set_agrees_with_the_rule() {
+        // The rule as stated: structural delimiters never kept, inner separators when allowed,
+        // otherwise printable ASCII.
+        let rule = |d: Delimiters, allow: bool, b: u8| {
+            let structural = b == d.element || b == d.segment;
+            let inner = b == d.component || Some(b) == d.repetition;
+            !structural
+                && if inner {
+                    allow
+                } else {
+                    (0x20..0x7F).contains(&b)
+                }
+        };
+        for (e, c, s, r) in [
+            (b'*', b':', b'~', Some(b'^')),
+            (b'|', b'>', b'\n', None),
+            (0x1D, 0x1F, 0x1C, Some(0x1E)),
+            (0xE9, 0x80, 0xFF, Some(0x7F)),
+            (b'*', b'*', b'*', Some(b'*')),
+        ] {
+            let d = Delimiters {
+                element: e,
+                repetition: r,
+                component: c,
+                segment: s,
+            };
+            for allow in [false, true] {
+                let keep = Keep::new(d, allow);
+                for b in 0..=255u8 {
+                    assert_eq!(keep.keeps(b), rule(d, allow, b), "{d:?} {allow} {b:#x}");
+                }
+            }
+        }
     }
 
     #[test]

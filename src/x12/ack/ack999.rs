@@ -271,7 +271,8 @@ fn fit(v: &str, max: usize, d: crate::x12::Delimiters) -> Cow<'_, str> {
         [d.element, d.component, d.segment].contains(&(c as u8)) || d.repetition == Some(c as u8)
     };
     let keep = |&c: &char| (c.is_ascii_graphic() || c == ' ') && !is_delim(c);
-    if v.chars().all(|c| keep(&c)) {
+    // By bytes: a non-ASCII byte is never kept, as a non-ASCII character is not.
+    if v.bytes().all(|b| keep(&char::from(b))) {
         // Usually so: all ASCII, so characters are bytes and the answer is a slice of `v`.
         return Cow::Borrowed(v.get(..max).unwrap_or(v).trim());
     }
