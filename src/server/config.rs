@@ -62,7 +62,8 @@ pub struct ServeConfig {
     /// Longest pause, in seconds, between two pieces of a request body [default: 30].
     #[arg(long, env = "HTS_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
-    /// Seconds within which a real-time answer must be ready [default: 10; CORE allows 20].
+    /// Seconds within which a real-time answer must be ready, from the request's arrival
+    /// [default: 10; CORE allows 20].
     #[arg(long, env = "HTS_REALTIME_DEADLINE_SECS")]
     pub realtime_deadline_secs: Option<u64>,
     /// Batch workers in this process (0: another process runs `hts-gateway worker`) [default: 2].

@@ -179,7 +179,16 @@ async fn core_request(
         Ok(envelope) => {
             log.operation = Some(envelope.operation);
             let wire = envelope.wire;
-            match serve_envelope(state, &envelope, client_cert, &correlation, &mut log).await {
+            match serve_envelope(
+                state,
+                &envelope,
+                client_cert,
+                &correlation,
+                started,
+                &mut log,
+            )
+            .await
+            {
                 Ok(r) => (encode(&r, wire, StatusCode::OK), Some(envelope), Some(r)),
                 Err(f) => {
                     log.error_code = f.row().error_code;
@@ -271,6 +280,7 @@ async fn serve_envelope(
     env: &Envelope,
     client_cert: Option<String>,
     correlation: &str,
+    received: Instant,
     log: &mut LogFields,
 ) -> Result<ResponseEnvelope, Failure> {
     let principal = authenticate(state, env, client_cert).await?;
@@ -284,7 +294,7 @@ async fn serve_envelope(
         ));
     }
     match env.operation {
-        Operation::RealTime => super::realtime::answer(state, env, &principal).await,
+        Operation::RealTime => super::realtime::answer(state, env, &principal, received).await,
         Operation::BatchSubmit | Operation::GenericBatchSubmission => {
             super::batch::receive(state, env, &principal, correlation).await
         }

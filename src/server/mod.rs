@@ -65,7 +65,8 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Time allowed for the TLS handshake.
     pub handshake_timeout: Duration,
-    /// Real-time answers must be ready within this (CORE allows 20 s end to end).
+    /// Real-time answers must be ready within this, counted from the request's arrival (CORE
+    /// allows 20 s end to end).
     pub realtime_deadline: Duration,
 }
 

@@ -13,6 +13,7 @@ pub async fn answer(
     state: &AppState,
     env: &Envelope,
     principal: &Principal,
+    received: std::time::Instant,
 ) -> Result<ResponseEnvelope, Failure> {
     // A real-time request asks about one patient or claim: kilobytes. Anything the decoder had
     // to spool to disk is a batch sent on the wrong operation.
@@ -32,12 +33,16 @@ pub async fn answer(
     };
     let mut ctx = ResponseContext::now(state.identity.clone());
     ctx.authorized_providers = Some(principal.provider_ids.clone());
-    let answered = tokio::time::timeout(
-        state.limits.realtime_deadline,
-        respond(payload, &state.plan, &ctx),
-    )
-    .await
-    .map_err(|_| Failure::new(Kind::DeadlineExceeded, ""))?;
+    // The deadline runs from the request's arrival (what the client waits for), not from
+    // here. One already past fails at once rather than racing a fast lookup against the
+    // timer's millisecond ticks.
+    let deadline = tokio::time::Instant::from_std(received) + state.limits.realtime_deadline;
+    if tokio::time::Instant::now() >= deadline {
+        return Err(Failure::new(Kind::DeadlineExceeded, ""));
+    }
+    let answered = tokio::time::timeout_at(deadline, respond(payload, &state.plan, &ctx))
+        .await
+        .map_err(|_| Failure::new(Kind::DeadlineExceeded, ""))?;
     let answer = match answered {
         Ok(a) => a,
         Err(RespondError::Store(e)) => {
