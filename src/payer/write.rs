@@ -79,16 +79,12 @@ pub(crate) fn echo(w: &mut SegmentWriter, seg: &Segment<'_>) {
 /// Writes segment `id` with `seg`'s elements (each trimmed), element 1 replaced by `first`
 /// when `seg` has one.
 pub(crate) fn echo_as(w: &mut SegmentWriter, id: &str, seg: &Segment<'_>, first: Option<&str>) {
-    // One UTF-8 check for the segment, elements sliced from it (as `Elements::of` does).
-    let whole = std::str::from_utf8(seg.raw()).ok();
+    let texts = seg.texts();
     w.segment_of(
         id,
         (1..=seg.len()).map(|n| match first {
             Some(f) if n == 1 => Cow::Borrowed(f),
-            _ => match whole.zip(seg.element_span(n)).and_then(|(t, at)| t.get(at)) {
-                Some(v) => Cow::Borrowed(trim(v)),
-                None => element_text(seg, n),
-            },
+            _ => trimmed(texts.element(n)),
         }),
     );
 }
@@ -120,18 +116,20 @@ pub(crate) fn x12_date(d: Date) -> Scratch {
 
 /// Element `n` of `seg` as [`text`] gives it.
 pub(crate) fn element_text<'a>(seg: &Segment<'a>, n: usize) -> Cow<'a, str> {
-    match seg.text(n) {
-        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
-        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
-    }
+    trimmed(seg.text(n))
 }
 
 /// An element's text, trimmed: borrowed from the request unless it is not UTF-8 (then with
 /// replacement characters, as `String::from_utf8_lossy` gives).
 pub(crate) fn text(b: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(b) {
-        Ok(s) => Cow::Borrowed(trim(s)),
-        Err(_) => Cow::Owned(String::from_utf8_lossy(b).trim().to_string()),
+    trimmed(crate::x12::segment::text(b))
+}
+
+/// `text` trimmed, borrowed when it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
     }
 }
 

@@ -2,13 +2,12 @@
 //! against its implementation guide. Fed one lexeme at a time, so memory stays bounded by the
 //! largest transaction set's findings, not by the payload.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::delimiters::ISA_FIELD_WIDTHS;
 use super::lexer::Lexeme;
 use super::report::*;
-use super::segment::Segment;
+use super::segment::{Segment, text};
 use super::spec::{Spec, ids, pack, spec_for};
 use super::validate::element::{SegmentCheck, check_segment, is_date, is_time};
 use super::validate::rules::{ClaimId, RuleIssue, Rules};
@@ -132,11 +131,6 @@ impl std::fmt::Debug for Validator {
 
 fn junk_message(len: u64) -> String {
     format!("{len} bytes outside any interchange (data must start with ISA and end with IEA)")
-}
-
-/// An element as text (invalid UTF-8 replaced); borrowed, so free, when it is valid.
-fn text(v: &[u8]) -> Cow<'_, str> {
-    super::segment::text(v)
 }
 
 /// Control numbers seen so far: those of up to 15 bytes (all valid ones) packed into integers,

@@ -14,17 +14,7 @@ pub fn validate(bytes: &[u8]) -> Report {
 
 /// Feeds a payload held in memory to a given validator.
 pub(crate) fn validate_with(bytes: &[u8], mut v: Validator) -> Report {
-    let mut lexer = Lexer::new();
-    let mut pos = 0;
-    while let Step::Item {
-        lexeme,
-        offset,
-        consumed,
-    } = lexer.step(&bytes[pos..], true)
-    {
-        v.push(lexeme, (pos + offset) as u64);
-        pos += consumed;
-    }
+    for_each_lexeme_in(bytes, |lexeme, offset| v.push(lexeme, offset));
     v.finish()
 }
 
@@ -33,6 +23,16 @@ pub(crate) fn validate_with(bytes: &[u8], mut v: Validator) -> Report {
 pub fn validate_tree(bytes: &[u8]) -> (Report, Vec<Interchange<'_>>) {
     let mut v = Validator::new();
     let mut tree = TreeBuilder::default();
+    for_each_lexeme_in(bytes, |lexeme, offset| {
+        tree.push(&lexeme);
+        v.push(lexeme, offset);
+    });
+    (v.finish(), tree.finish())
+}
+
+/// Feeds every lexeme of a payload held in memory to `visit`, in order, with its byte offset
+/// (the in-memory twin of [`for_each_lexeme`]).
+pub(crate) fn for_each_lexeme_in<'a>(bytes: &'a [u8], mut visit: impl FnMut(Lexeme<'a>, u64)) {
     let mut lexer = Lexer::new();
     let mut pos = 0;
     while let Step::Item {
@@ -41,11 +41,9 @@ pub fn validate_tree(bytes: &[u8]) -> (Report, Vec<Interchange<'_>>) {
         consumed,
     } = lexer.step(&bytes[pos..], true)
     {
-        tree.push(&lexeme);
-        v.push(lexeme, (pos + offset) as u64);
+        visit(lexeme, (pos + offset) as u64);
         pos += consumed;
     }
-    (v.finish(), tree.finish())
 }
 
 /// Window size for streaming; one segment never needs more than this.

@@ -150,18 +150,9 @@ impl<const N: usize> Elements<N> {
     pub fn of(seg: &super::Segment<'_>) -> Self {
         let mut text = String::with_capacity((1..=N).map(|n| seg.element(n).len()).sum());
         let mut ends = [0; N];
-        // One UTF-8 check for the segment rather than one per element: an element cut from
-        // valid text at character boundaries is the text of its bytes (and one that is not cut
-        // at boundaries is not valid on its own, so goes the lossy way).
-        let whole = std::str::from_utf8(seg.raw()).ok();
+        let texts = seg.texts();
         for (n, end) in ends.iter_mut().enumerate() {
-            match whole
-                .zip(seg.element_span(n + 1))
-                .and_then(|(t, at)| t.get(at))
-            {
-                Some(v) => text.push_str(v),
-                None => text.push_str(&seg.text(n + 1)),
-            }
+            text.push_str(&texts.element(n + 1));
             // A segment is at most `lexer::MAX_SEGMENT_LEN` bytes; replacement characters at
             // most triple that.
             *end = u32::try_from(text.len()).unwrap_or(u32::MAX);

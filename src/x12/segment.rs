@@ -72,6 +72,15 @@ impl<'a> Segment<'a> {
         text(if n == 0 { self.id() } else { self.element(n) })
     }
 
+    /// The elements as text with one UTF-8 check for the whole segment rather than one per
+    /// element (for code that reads many of a segment's elements).
+    pub fn texts(&self) -> Texts<'a> {
+        Texts {
+            seg: *self,
+            whole: std::str::from_utf8(self.raw).ok(),
+        }
+    }
+
     /// Where data element `n` (1-based) is in [`Self::raw`], when present (and the segment has
     /// its element ends at hand: not for segments of more than 32 elements).
     #[inline]
@@ -183,6 +192,30 @@ impl<'a> Segment<'a> {
             .split(|&b| b == self.delims.element)
             .nth(i)
             .unwrap_or(&[])
+    }
+}
+
+/// A segment's elements as text, from one UTF-8 check of the whole segment (see
+/// [`Segment::texts`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Texts<'a> {
+    seg: Segment<'a>,
+    whole: Option<&'a str>,
+}
+
+impl<'a> Texts<'a> {
+    /// Data element `n` as [`Segment::text`] gives it. An element cut from valid text at
+    /// character boundaries is the text of its bytes; one that is not cut at boundaries is
+    /// not valid on its own, so goes the lossy way.
+    pub fn element(&self, n: usize) -> Cow<'a, str> {
+        match self
+            .whole
+            .zip(self.seg.element_span(n))
+            .and_then(|(t, at)| t.get(at))
+        {
+            Some(v) => Cow::Borrowed(v),
+            None => self.seg.text(n),
+        }
     }
 }
 

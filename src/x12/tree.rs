@@ -82,16 +82,8 @@ const SET_CAPACITY: usize = 16;
 /// Splits `bytes` into its envelope tree. Segments outside the structure they need (a GS
 /// before any ISA, a segment outside ST..SE) are skipped: validation reports them.
 pub fn parse(bytes: &[u8]) -> Vec<Interchange<'_>> {
-    let mut lexer = Lexer::new();
-    let mut pos = 0;
     let mut tree = TreeBuilder::default();
-    while let Step::Item {
-        lexeme, consumed, ..
-    } = lexer.step(&bytes[pos..], true)
-    {
-        pos += consumed;
-        tree.push(&lexeme);
-    }
+    super::reader::for_each_lexeme_in(bytes, |lexeme, _| tree.push(&lexeme));
     tree.finish()
 }
 
