@@ -33,12 +33,7 @@ fn main() {
         .build()
         .unwrap();
     let servers = rt.block_on(realtime::start());
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&servers.ca_path).unwrap()).unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .http1_only()
-        .build()
-        .unwrap();
+    let client = realtime::client(&servers.ca_path);
     for target in targets {
         let url = if *target == "gateway" {
             &servers.gateway_url
@@ -46,21 +41,7 @@ fn main() {
             &servers.base_url
         };
         for _ in 0..WARM_UP + n {
-            rt.block_on(async {
-                let r = client
-                    .post(url)
-                    .header(
-                        "content-type",
-                        "application/soap+xml; charset=utf-8; action=\"RealTimeTransaction\"",
-                    )
-                    .body(servers.body.clone())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status().as_u16(), 200);
-                let text = r.text().await.unwrap();
-                assert!(text.contains("EB*1*IND*30"), "{text}");
-            });
+            rt.block_on(realtime::post(&client, url, &servers.body));
         }
     }
     rt.block_on(servers.gateway.shutdown());

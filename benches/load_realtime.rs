@@ -92,19 +92,7 @@ async fn drive(url: &str, ca: &reqwest::Certificate, body: &str, duration: Durat
             let mut latencies = Vec::new();
             while started.elapsed() < duration {
                 let t = Instant::now();
-                let r = client
-                    .post(&url)
-                    .header(
-                        "content-type",
-                        "application/soap+xml; charset=utf-8; action=\"RealTimeTransaction\"",
-                    )
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status().as_u16(), 200);
-                let text = r.text().await.unwrap();
-                assert!(text.contains("EB*1*IND*30"), "{text}");
+                realtime::post(&client, &url, &body).await;
                 latencies.push(t.elapsed());
             }
             latencies

@@ -8,12 +8,13 @@
 //! Run: `cargo bench --bench plan_respond` (optionally `-- ITERATIONS`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/realtime.rs"]
+mod realtime;
+
 use std::time::{Duration, Instant};
 
 use hts_gateway::payer::cache::CachedPlan;
-use hts_gateway::payer::load::{load_claims, load_members, load_providers};
 use hts_gateway::payer::{AnswerKind, PlanIdentity, ResponseContext, parse_date, respond};
-use hts_gateway::store::Store;
 
 const REQUEST: &str = "ISA*00*          *00*          *ZZ*110048577A     *ZZ*DEMOPLAN       *260615*1200*^*00501*000000101*0*P*:~\
 GS*HS*110048577A*DEMOPLAN*20260615*1200*101*X*005010X279A1~\
@@ -50,15 +51,7 @@ fn main() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/plan");
-    let open = |n: &str| std::fs::File::open(root.join(n)).unwrap();
-    let store = rt.block_on(async {
-        let store = Store::open(&url).await.unwrap();
-        load_providers(&store, open("providers.csv")).await.unwrap();
-        load_members(&store, open("members.csv")).await.unwrap();
-        load_claims(&store, open("claims.csv")).await.unwrap();
-        store
-    });
+    let store = rt.block_on(realtime::demo_plan_store(&url));
     let mut ctx = ResponseContext::now(PlanIdentity::default());
     ctx.today = parse_date("2026-06-15").unwrap();
     let request = REQUEST.as_bytes();

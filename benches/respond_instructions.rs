@@ -7,12 +7,13 @@
 //! `cargo bench --bench respond_instructions --no-run`); `cargo bench` runs it once as a check.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/realtime.rs"]
+mod realtime;
+
 use std::time::Duration;
 
 use hts_gateway::payer::cache::CachedPlan;
-use hts_gateway::payer::load::{load_claims, load_members, load_providers};
 use hts_gateway::payer::{AnswerKind, PlanIdentity, ResponseContext, parse_date, respond};
-use hts_gateway::store::Store;
 use hts_gateway::x12::tree::control_numbers;
 
 fn main() {
@@ -29,14 +30,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let open = |n: &str| std::fs::File::open(root.join("fixtures/plan").join(n)).unwrap();
-    let store = rt.block_on(async {
-        let store = Store::open(&url).await.unwrap();
-        load_providers(&store, open("providers.csv")).await.unwrap();
-        load_members(&store, open("members.csv")).await.unwrap();
-        load_claims(&store, open("claims.csv")).await.unwrap();
-        store
-    });
+    let store = rt.block_on(realtime::demo_plan_store(&url));
     let request = std::fs::read(root.join("fixtures/x12/270_jane_doe.x12")).unwrap();
     // Never stale within a run: every call after the first is served from the cache.
     let plan = CachedPlan::with_limits(store, Duration::from_secs(86_400), 100_000);

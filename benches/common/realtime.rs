@@ -24,6 +24,44 @@ pub fn envelope() -> String {
     )
 }
 
+/// A keep-alive HTTP/1.1 client trusting the development CA at `ca_path`.
+pub fn client(ca_path: &std::path::Path) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .http1_only()
+        .build()
+        .unwrap()
+}
+
+/// Sends one real-time request and checks that a 271 came back.
+pub async fn post(client: &reqwest::Client, url: &str, body: &str) {
+    let r = client
+        .post(url)
+        .header(
+            "content-type",
+            "application/soap+xml; charset=utf-8; action=\"RealTimeTransaction\"",
+        )
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("EB*1*IND*30"), "{text}");
+}
+
+/// A store at `url` loaded with the demo plan data (fixtures/plan).
+pub async fn demo_plan_store(url: &str) -> Store {
+    let store = Store::open(url).await.unwrap();
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plan");
+    let open = |n: &str| std::fs::File::open(plan.join(n)).unwrap();
+    load_providers(&store, open("providers.csv")).await.unwrap();
+    load_members(&store, open("members.csv")).await.unwrap();
+    load_claims(&store, open("claims.csv")).await.unwrap();
+    store
+}
+
 /// Both servers, ready: the gateway (SQLite in `dir`, demo data, partner `loaduser`) and the
 /// baseline answering with the gateway's own response bytes.
 pub struct Servers {
@@ -39,12 +77,7 @@ pub struct Servers {
 pub async fn start() -> Servers {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("load.db").display());
-    let store = Store::open(&url).await.unwrap();
-    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/plan");
-    let open = |n: &str| std::fs::File::open(plan.join(n)).unwrap();
-    load_providers(&store, open("providers.csv")).await.unwrap();
-    load_members(&store, open("members.csv")).await.unwrap();
-    load_claims(&store, open("claims.csv")).await.unwrap();
+    let store = demo_plan_store(&url).await;
     let hash = HashedPassword::new("load test password").unwrap();
     store
         .add_organization("Load Test Hospital", "loaduser", &hash)
