@@ -25,7 +25,7 @@ use hts_gateway::auth::HashedPassword;
 use hts_gateway::core::envelope::Operation;
 use hts_gateway::core::request::{self, Reply, Request};
 use hts_gateway::core::soap::PayloadStyle;
-use hts_gateway::server::{self, Limits, Settings, tls};
+use hts_gateway::server::{self, Settings, tls};
 use hts_gateway::store::Store;
 use hts_gateway::store::files::PartnerSettings;
 use hts_gateway::x12::sample::{Sample837, write_837p};
@@ -185,17 +185,8 @@ async fn upload_to_999(claims: usize, runs: usize) {
     partner(&store).await;
     let dev = tls::ensure_dev_certificates(dir.path(), &[]).unwrap();
     let gateway = server::start(Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls_cert: dev.cert.clone(),
-        tls_key: dev.key.clone(),
-        client_ca: None,
-        database: url.clone(),
-        receiver_ids: vec!["DEMOPLAN".into()],
-        identity: Default::default(),
-        limits: Limits::default(),
         workers: 2,
-        worker: Default::default(),
-        retention: None,
+        ..Settings::local(dev.cert.clone(), dev.key.clone(), url.clone())
     })
     .await
     .unwrap();

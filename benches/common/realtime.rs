@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hts_gateway::auth::HashedPassword;
 use hts_gateway::payer::load::{load_claims, load_members, load_providers};
-use hts_gateway::server::{self, Limits, Running, Settings, tls};
+use hts_gateway::server::{self, Running, Settings, tls};
 use hts_gateway::store::Store;
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -90,19 +90,11 @@ pub async fn start() -> Servers {
         .unwrap();
     let dev = tls::ensure_dev_certificates(dir.path(), &[]).unwrap();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&dev.ca).unwrap()).unwrap();
-    let gateway = server::start(Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls_cert: dev.cert.clone(),
-        tls_key: dev.key.clone(),
-        client_ca: None,
-        database: url.clone(),
-        receiver_ids: vec!["DEMOPLAN".into()],
-        identity: Default::default(),
-        limits: Limits::default(),
-        workers: 0,
-        worker: Default::default(),
-        retention: None,
-    })
+    let gateway = server::start(Settings::local(
+        dev.cert.clone(),
+        dev.key.clone(),
+        url.clone(),
+    ))
     .await
     .unwrap();
     let body = envelope();

@@ -124,6 +124,27 @@ pub struct Settings {
     pub retention: Option<crate::worker::retention::Retention>,
 }
 
+impl Settings {
+    /// A gateway on a free loopback port with everything else at its default: receiver ID
+    /// DEMOPLAN, no client certificates, no batch workers, no retention (tests and benches
+    /// start from this and change what they need).
+    pub fn local(tls_cert: PathBuf, tls_key: PathBuf, database: String) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_cert,
+            tls_key,
+            client_ca: None,
+            database,
+            receiver_ids: vec!["DEMOPLAN".into()],
+            identity: PlanIdentity::default(),
+            limits: Limits::default(),
+            workers: 0,
+            worker: crate::worker::WorkerConfig::default(),
+            retention: None,
+        }
+    }
+}
+
 impl ServeConfig {
     /// Resolves flags and environment over the file over the defaults. `tls` gives the
     /// certificate files to use when none is configured (the demo's development ones).

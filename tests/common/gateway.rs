@@ -1,7 +1,6 @@
 //! The real gateway started in process for end-to-end tests: the demo data, partner alice
 //! (SenderID and provider ID 110048577A), development certificates, an ephemeral port.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use hts_gateway::auth::HashedPassword;
@@ -68,17 +67,11 @@ pub async fn start_with(database: &str, store: &Store, options: Options) -> Gate
     let certs = tempfile::tempdir().unwrap();
     let dev = tls::ensure_dev_certificates(certs.path(), &[]).unwrap();
     let settings = Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls_cert: dev.cert.clone(),
-        tls_key: dev.key.clone(),
         client_ca,
-        database: database.to_string(),
-        receiver_ids: vec!["DEMOPLAN".into()],
-        identity: Default::default(),
         limits,
         workers,
         worker,
-        retention: None,
+        ..Settings::local(dev.cert.clone(), dev.key.clone(), database.to_string())
     };
     let running = server::start(settings).await.unwrap();
     let url = format!("https://localhost:{}", running.addr.port());
