@@ -20,16 +20,40 @@ pub const CORE_RULE_VERSION: &str = "2.2.0";
 
 /// Now as a CORE TimeStamp: `YYYY-MM-DDThh:mm:ssZ`, UTC.
 pub fn timestamp_now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    timestamp_of(time::OffsetDateTime::now_utc())
+}
+
+/// `t` as CORE's TimeStamp (UTC, to the second). Digits written directly: every response
+/// carries one, and `format!` with six padded numbers cost about 1% of a real-time request.
+fn timestamp_of(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    // Years outside 0..=9999 cannot come from the clock; clamped so the width stays fixed.
+    let year = t.year().clamp(0, 9999) as u32;
+    let mut out = [0u8; 20];
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (0..width).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, u8::from(t.month()).into(), 2);
+    put(8, t.day().into(), 2);
+    put(11, t.hour().into(), 2);
+    put(14, t.minute().into(), 2);
+    put(17, t.second().into(), 2);
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ] {
+        out[at] = c;
+    }
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The eight operations of the CORE WSDL (soapAction = the operation name).
@@ -226,4 +250,36 @@ pub struct ResponseEnvelope {
     pub payload: Vec<u8>,
     pub error_code: Cow<'static, str>,
     pub error_message: Cow<'static, str>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_seconds_in_fixed_width() {
+        let at = |unix: i64, offset_hours: i8| {
+            time::OffsetDateTime::from_unix_timestamp(unix)
+                .unwrap()
+                .to_offset(time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap())
+        };
+        assert_eq!(timestamp_of(at(0, 0)), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp_of(at(1_781_524_800, -5)), "2026-06-15T12:00:00Z");
+        assert_eq!(
+            timestamp_of(at(253_402_300_799, -3)),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(timestamp_of(at(-62_135_596_800, 0)), "0001-01-01T00:00:00Z");
+        let now = timestamp_now();
+        assert_eq!(now.len(), 20);
+        assert!(
+            time::PrimitiveDateTime::parse(
+                now.trim_end_matches('Z'),
+                time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]")
+            )
+            .is_ok(),
+            "{now}"
+        );
+    }
 }

@@ -31,12 +31,12 @@ pub fn decode_soap(
     action: Option<&str>,
     attachment: impl Fn(&str) -> Option<Payload>,
 ) -> Result<Envelope, Failure> {
-    let text = std::str::from_utf8(xml)
-        .map_err(|_| Failure::new(Kind::MalformedXml, "the envelope is not UTF-8"))?;
     // The plain reader, not quick-xml's NsReader: only two elements' namespaces matter (the
     // Envelope's and the Body child's), and resolving every element's was a quarter of the
-    // decoder's instructions. `Scope` keeps the declarations those two can see.
-    let mut reader = Reader::from_str(text);
+    // decoder's instructions. `Scope` keeps the declarations those two can see. Over bytes,
+    // not a `str` checked first: the reader checks every piece it returns as UTF-8 anyway
+    // (markup, text, CDATA, comments), and the check of the whole document repeated that.
+    let mut reader = Reader::from_reader(xml);
     reader.config_mut().expand_empty_elements = true;
 
     // What each open element is, as far as decoding cares (namespaces are checked as elements
@@ -56,9 +56,12 @@ pub fn decode_soap(
     let mut seen_body = false;
 
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Failure::new(Kind::MalformedXml, e.to_string()))?;
+        let event = reader.read_event().map_err(|e| match e {
+            quick_xml::Error::Encoding(_) => {
+                Failure::new(Kind::MalformedXml, "the envelope is not UTF-8")
+            }
+            e => Failure::new(Kind::MalformedXml, e.to_string()),
+        })?;
         match event {
             Event::Start(e) => {
                 let local_name = e.local_name();
@@ -174,8 +177,15 @@ pub fn decode_soap(
                                     format!("{} appears twice", FIELDS[i]),
                                 ));
                             }
-                            // A copy of exactly the value's size; `buf` keeps its capacity.
-                            fields[i] = Some(buf.as_str().to_owned());
+                            fields[i] = Some(if i == PAYLOAD {
+                                // The largest value by far: moved, not copied (it becomes the
+                                // payload's bytes as it is).
+                                std::mem::take(&mut buf)
+                            } else {
+                                // A copy of exactly the value's size; `buf` keeps its
+                                // capacity for the next field.
+                                buf.as_str().to_owned()
+                            });
                         }
                         collecting = None;
                     }
@@ -753,6 +763,35 @@ mod tests {
         let bad64 = REQUEST.replace("<![CDATA[ISA*00*~IEA*1*000000001~]]>", "!!notbase64!!");
         let e = decode_soap(bad64.as_bytes(), Wire::Soap, None, no_attachments).unwrap_err();
         assert_eq!(e.kind(), Kind::BadBase64);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_wherever_they_are() {
+        // The reader checks each piece it returns; no part of the document escapes that.
+        let places = [
+            (
+                "<cor:COREEnvelopeRealTimeRequest",
+                "<!-- \u{1} --><cor:COREEnvelopeRealTimeRequest",
+            ),
+            ("HospitalA", "Hospital\u{1}"),
+            ("ISA*00*~IEA", "ISA*00*\u{1}~IEA"),
+            ("<soap:Body>", "<soap:Body x=\"\u{1}\">"),
+            ("<soap:Body>", "<soap:Body><?pi \u{1}?>"),
+            ("<soap:Envelope ", "<soap:Envelope\u{1} "),
+        ];
+        for (from, to) in places {
+            assert!(REQUEST.contains(from), "{from}");
+            let mut bytes = REQUEST.replacen(from, to, 1).into_bytes();
+            // U+0001 becomes a byte that can never start or continue UTF-8.
+            let at = bytes.iter().position(|&b| b == 1).unwrap();
+            bytes[at] = 0xFF;
+            let e = decode_soap(&bytes, Wire::Soap, None, no_attachments).unwrap_err();
+            assert_eq!(e.kind(), Kind::MalformedXml, "{to}: {e}");
+        }
+        // A UTF-8 byte-order mark is UTF-8.
+        let bom = format!("\u{feff}{REQUEST}");
+        let env = decode_soap(bom.as_bytes(), Wire::Soap, None, no_attachments).unwrap();
+        assert_eq!(env.operation, Operation::RealTime);
     }
 
     #[test]
