@@ -179,6 +179,8 @@ on_both_backends!(large_batches_all_or_nothing, |store: Store| async move {
             } else {
                 // Text that needs escaping on its way to the database.
                 let mut r = answered(&format!("b-{i}"), "p \"q\" \\ é\n\t\u{1}", "Ö", i);
+                // … in a column SQLite packs into its JSON `detail` too.
+                r.user_name = Some("u \"q\" \\ é\n\t\u{1}\u{7f} 😀".to_owned());
                 r.http_status = Some(500);
                 r.response_bytes = None;
                 r.test_mode = false;

@@ -218,6 +218,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "intake",
         include_str!("../../migrations/sqlite/0008_intake.sql"),
     ),
+    (
+        9,
+        "audit packed",
+        include_str!("../../migrations/sqlite/0009_audit_packed.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
