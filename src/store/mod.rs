@@ -79,10 +79,6 @@ impl Store {
                 .map_err(StoreError::config)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                // Statement journals (a multi-row INSERT inside a transaction keeps one, so
-                // a failing statement can be undone alone) and temporary tables stay in
-                // memory instead of being written to a temporary file, page by page.
-                .pragma("temp_store", "memory")
                 .foreign_keys(true)
                 .busy_timeout(ACQUIRE_TIMEOUT);
             Backend::Sqlite(
