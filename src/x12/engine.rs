@@ -169,11 +169,18 @@ impl Validator {
     }
 
     /// Processes one lexeme found at byte `offset` of the payload.
+    #[inline]
     pub fn push(&mut self, lexeme: Lexeme<'_>, offset: u64) {
-        match lexeme {
-            Lexeme::Isa { seg, layout } => self.isa(&seg, layout, offset),
-            Lexeme::Segment(seg) => self.segment(&seg, offset),
-            Lexeme::Unterminated(seg) => {
+        self.push_ref(&lexeme, offset);
+    }
+
+    /// [`Self::push`] for a lexeme the caller keeps: a lexeme holds a whole segment index,
+    /// which is not worth copying once more for every segment.
+    pub(crate) fn push_ref(&mut self, lexeme: &Lexeme<'_>, offset: u64) {
+        match *lexeme {
+            Lexeme::Isa { ref seg, layout } => self.isa(seg, layout, offset),
+            Lexeme::Segment(ref seg) => self.segment(seg, offset),
+            Lexeme::Unterminated(ref seg) => {
                 self.warn(
                     offset,
                     format!(
@@ -181,7 +188,7 @@ impl Validator {
                         seg.id_str()
                     ),
                 );
-                self.segment(&seg, offset);
+                self.segment(seg, offset);
             }
             Lexeme::ByteOrderMark => self.note(
                 offset,
@@ -410,9 +417,11 @@ impl Validator {
                 ),
             );
         }
-        // One report per code, first cause kept.
-        let mut seen = HashSet::new();
-        errors.retain(|e| seen.insert(e.code));
+        // One report per code, first cause kept (a sound ISA has none: no set to build).
+        if errors.len() > 1 {
+            let mut seen = HashSet::new();
+            errors.retain(|e| seen.insert(e.code));
+        }
         let mut warnings = Vec::new();
         if layout.isa11.is_ascii_alphanumeric() {
             warnings.push(format!("ISA11 is {:?}: in 00501 ISA11 is the repetition separator; read as \"no repetition separator\"", layout.isa11 as char));

@@ -205,16 +205,33 @@ impl Keep {
     }
 }
 
+/// Is every byte of `v` printable ASCII other than the four delimiters of `d`? (What a value
+/// echoed into an envelope may hold as it is.)
+pub(crate) fn is_plain(d: Delimiters, v: &[u8]) -> bool {
+    v.iter().all(|&b| {
+        (0x20..=0x7E).contains(&b)
+            && b != d.element
+            && b != d.component
+            && b != d.segment
+            && Some(b) != d.repetition
+    })
+}
+
 /// Appends `v` to `out` with structural delimiters, control and non-ASCII bytes replaced by
 /// spaces (inner separators kept when `keep` allows them). Written straight into the buffer:
 /// the 271/277 writers call it for every element.
-#[inline]
+#[inline(always)]
 fn clean_into(keep: Keep, v: &str, out: &mut Vec<u8>) {
     if v.bytes().all(|b| keep.keeps(b)) {
         out.extend_from_slice(v.as_bytes());
     } else {
-        out.extend(v.bytes().map(|b| if keep.keeps(b) { b } else { b' ' }));
+        replace_into(keep, v, out);
     }
+}
+
+#[cold]
+fn replace_into(keep: Keep, v: &str, out: &mut Vec<u8>) {
+    out.extend(v.bytes().map(|b| if keep.keeps(b) { b } else { b' ' }));
 }
 
 /// A number written out without a heap allocation, for elements that are counts or control
