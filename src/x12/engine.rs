@@ -454,7 +454,9 @@ impl Validator {
         let Some(ic) = &mut self.interchange else {
             return;
         };
-        let (count, ctl) = (seg.text(1), seg.text(2));
+        // One UTF-8 check for the segment rather than one per element.
+        let t = seg.texts();
+        let (count, ctl) = (t.element(1), t.element(2));
         if ctl != ic.control_number() {
             ic.errors.push(EnvelopeError {
                 code: "001",
@@ -598,7 +600,9 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (count, ctl) = (seg.text(1), seg.text(2));
+        // One UTF-8 check for the segment rather than one per element.
+        let t = seg.texts();
+        let (count, ctl) = (t.element(1), t.element(2));
         let Some(g) = self.group() else { return };
         let sets = g.sets.len();
         g.declared_sets = count.parse().ok();
@@ -644,7 +648,8 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (st01, st02, st03) = (seg.text(1), seg.text(2), seg.text(3));
+        let t = seg.texts();
+        let (st01, st02, st03) = (t.element(1), t.element(2), t.element(3));
         // The group by field, not through `self.group()`: `st02_seen` is updated meanwhile.
         let Some(g) = self
             .interchange
@@ -791,7 +796,9 @@ impl Validator {
         let Some(mut state) = self.set.take() else {
             return;
         };
-        let (count, ctl) = (seg.text(1), seg.text(2));
+        // One UTF-8 check for the segment rather than one per element.
+        let t = seg.texts();
+        let (count, ctl) = (t.element(1), t.element(2));
         let r = &mut state.report;
         if ctl != r.st02 {
             r.errors.push(SetError {
