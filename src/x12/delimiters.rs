@@ -4,7 +4,7 @@
 pub const ISA_LEN: usize = 106;
 
 /// Byte offsets of the 16 element separators in a fixed-width ISA.
-const ISA_SEPARATOR_OFFSETS: [usize; 16] = [
+pub(crate) const ISA_SEPARATOR_OFFSETS: [usize; 16] = [
     3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103,
 ];
 

@@ -169,11 +169,18 @@ impl Validator {
     }
 
     /// Processes one lexeme found at byte `offset` of the payload.
+    #[inline]
     pub fn push(&mut self, lexeme: Lexeme<'_>, offset: u64) {
-        match lexeme {
-            Lexeme::Isa { seg, layout } => self.isa(&seg, layout, offset),
-            Lexeme::Segment(seg) => self.segment(&seg, offset),
-            Lexeme::Unterminated(seg) => {
+        self.push_ref(&lexeme, offset);
+    }
+
+    /// [`Self::push`] for a lexeme the caller keeps: a lexeme holds a whole segment index,
+    /// which is not worth copying once more for every segment.
+    pub(crate) fn push_ref(&mut self, lexeme: &Lexeme<'_>, offset: u64) {
+        match *lexeme {
+            Lexeme::Isa { ref seg, layout } => self.isa(seg, layout, offset),
+            Lexeme::Segment(ref seg) => self.segment(seg, offset),
+            Lexeme::Unterminated(ref seg) => {
                 self.warn(
                     offset,
                     format!(
@@ -181,7 +188,7 @@ impl Validator {
                         seg.id_str()
                     ),
                 );
-                self.segment(&seg, offset);
+                self.segment(seg, offset);
             }
             Lexeme::ByteOrderMark => self.note(
                 offset,
@@ -410,9 +417,11 @@ impl Validator {
                 ),
             );
         }
-        // One report per code, first cause kept.
-        let mut seen = HashSet::new();
-        errors.retain(|e| seen.insert(e.code));
+        // One report per code, first cause kept (a sound ISA has none: no set to build).
+        if errors.len() > 1 {
+            let mut seen = HashSet::new();
+            errors.retain(|e| seen.insert(e.code));
+        }
         let mut warnings = Vec::new();
         if layout.isa11.is_ascii_alphanumeric() {
             warnings.push(format!("ISA11 is {:?}: in 00501 ISA11 is the repetition separator; read as \"no repetition separator\"", layout.isa11 as char));
@@ -445,7 +454,9 @@ impl Validator {
         let Some(ic) = &mut self.interchange else {
             return;
         };
-        let (count, ctl) = (seg.text(1), seg.text(2));
+        // One UTF-8 check for the segment rather than one per element.
+        let t = seg.texts();
+        let (count, ctl) = (t.element(1), t.element(2));
         if ctl != ic.control_number() {
             ic.errors.push(EnvelopeError {
                 code: "001",
@@ -589,7 +600,9 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (count, ctl) = (seg.text(1), seg.text(2));
+        // One UTF-8 check for the segment rather than one per element.
+        let t = seg.texts();
+        let (count, ctl) = (t.element(1), t.element(2));
         let Some(g) = self.group() else { return };
         let sets = g.sets.len();
         g.declared_sets = count.parse().ok();
@@ -635,7 +648,8 @@ impl Validator {
         if self.set.is_some() {
             self.close_set_missing_se();
         }
-        let (st01, st02, st03) = (seg.text(1), seg.text(2), seg.text(3));
+        let t = seg.texts();
+        let (st01, st02, st03) = (t.element(1), t.element(2), t.element(3));
         // The group by field, not through `self.group()`: `st02_seen` is updated meanwhile.
         let Some(g) = self
             .interchange
@@ -782,7 +796,9 @@ impl Validator {
         let Some(mut state) = self.set.take() else {
             return;
         };
-        let (count, ctl) = (seg.text(1), seg.text(2));
+        // One UTF-8 check for the segment rather than one per element.
+        let t = seg.texts();
+        let (count, ctl) = (t.element(1), t.element(2));
         let r = &mut state.report;
         if ctl != r.st02 {
             r.errors.push(SetError {

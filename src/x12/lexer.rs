@@ -3,7 +3,9 @@
 //! The lexer works on a window of the input so the same code serves a payload held in memory
 //! and a stream read in chunks (see [`crate::x12::reader`]).
 
-use super::delimiters::{Delimiters, ISA_LEN, IsaError, IsaLayout, read_isa};
+use super::delimiters::{
+    Delimiters, ISA_LEN, ISA_SEPARATOR_OFFSETS, IsaError, IsaLayout, read_isa,
+};
 use super::segment::Segment;
 
 /// Longest segment accepted; longer ones are reported and skipped (no HIPAA segment comes close).
@@ -157,7 +159,12 @@ impl Lexer {
             Ok(layout) => {
                 self.after_bad_isa = false;
                 self.delims = Some(layout.delimiters);
-                let seg = Segment::new(&rest[..layout.len - 1], layout.delimiters);
+                let raw = &rest[..layout.len - 1];
+                let seg = if layout.fixed_width {
+                    Segment::fixed_isa(raw, layout.delimiters, &ISA_SEPARATOR_OFFSETS)
+                } else {
+                    Segment::new(raw, layout.delimiters)
+                };
                 item(Lexeme::Isa { seg, layout }, pos, pos + layout.len)
             }
             Err(IsaError::Truncated) if !eof && rest.len() < ISA_LEN + 512 => need(pos),

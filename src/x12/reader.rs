@@ -14,7 +14,7 @@ pub fn validate(bytes: &[u8]) -> Report {
 
 /// Feeds a payload held in memory to a given validator.
 pub(crate) fn validate_with(bytes: &[u8], mut v: Validator) -> Report {
-    for_each_lexeme_in(bytes, |lexeme, offset| v.push(lexeme, offset));
+    for_each_lexeme_in(bytes, |lexeme, offset| v.push_ref(&lexeme, offset));
     v.finish()
 }
 
@@ -25,7 +25,7 @@ pub fn validate_tree(bytes: &[u8]) -> (Report, Vec<Interchange<'_>>) {
     let mut tree = TreeBuilder::default();
     for_each_lexeme_in(bytes, |lexeme, offset| {
         tree.push(&lexeme);
-        v.push(lexeme, offset);
+        v.push_ref(&lexeme, offset);
     });
     (v.finish(), tree.finish())
 }
@@ -52,7 +52,7 @@ const WINDOW: usize = 4 * MAX_SEGMENT_LEN;
 /// Validates a payload read from `input`, holding at most a fixed window of it in memory.
 pub fn validate_reader<R: Read>(input: R) -> io::Result<Report> {
     let mut v = Validator::new();
-    for_each_lexeme(input, |lexeme, offset| v.push(lexeme, offset))?;
+    for_each_lexeme(input, |lexeme, offset| v.push_ref(&lexeme, offset))?;
     Ok(v.finish())
 }
 

@@ -215,12 +215,14 @@ pub fn control_numbers(payload: &[u8]) -> ControlNumbers<'_> {
         match seg.id() {
             b"GS" if !in_group => {
                 in_group = true;
-                out.gs06 = control_value(seg.element(6));
-                out.gs08 = control_value(seg.element(8));
+                let t = seg.texts();
+                out.gs06 = control_text(&seg, &t, 6);
+                out.gs08 = control_text(&seg, &t, 8);
             }
             b"ST" if in_group => {
-                out.st02 = control_value(seg.element(2));
-                out.st01 = control_value(seg.element(1));
+                let t = seg.texts();
+                out.st02 = control_text(&seg, &t, 2);
+                out.st01 = control_text(&seg, &t, 1);
                 break;
             }
             // The first group ended without a set, or the interchange without a group.
@@ -229,6 +231,22 @@ pub fn control_numbers(payload: &[u8]) -> ControlNumbers<'_> {
         }
     }
     out
+}
+
+/// [`control_value`] of element `n`, from the segment's text checked once (`t`): the same
+/// value, since trimming ASCII blanks off valid text leaves valid text.
+fn control_text<'a>(
+    seg: &Segment<'a>,
+    t: &super::segment::Texts<'a>,
+    n: usize,
+) -> Option<Cow<'a, str>> {
+    match t.element(n) {
+        Cow::Borrowed(v) => {
+            let v = v.trim_ascii();
+            (!v.is_empty() && v.len() <= MAX_CONTROL_NUMBER_LEN).then_some(Cow::Borrowed(v))
+        }
+        Cow::Owned(_) => control_value(seg.element(n)),
+    }
 }
 
 fn control_value(raw: &[u8]) -> Option<Cow<'_, str>> {

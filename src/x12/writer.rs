@@ -205,16 +205,30 @@ impl Keep {
     }
 }
 
+/// Is every byte of `v` printable ASCII other than the four delimiters of `d`? (What a value
+/// echoed into an envelope may hold as it is.)
+pub(crate) fn is_plain(d: Delimiters, v: &str) -> bool {
+    // The writer's set for values without inner separators is exactly these bytes; a lookup
+    // per byte is cheaper than five compares.
+    let keep = Keep::new(d, false);
+    v.bytes().all(|b| keep.keeps(b))
+}
+
 /// Appends `v` to `out` with structural delimiters, control and non-ASCII bytes replaced by
 /// spaces (inner separators kept when `keep` allows them). Written straight into the buffer:
 /// the 271/277 writers call it for every element.
-#[inline]
+#[inline(always)]
 fn clean_into(keep: Keep, v: &str, out: &mut Vec<u8>) {
     if v.bytes().all(|b| keep.keeps(b)) {
         out.extend_from_slice(v.as_bytes());
     } else {
-        out.extend(v.bytes().map(|b| if keep.keeps(b) { b } else { b' ' }));
+        replace_into(keep, v, out);
     }
+}
+
+#[cold]
+fn replace_into(keep: Keep, v: &str, out: &mut Vec<u8>) {
+    out.extend(v.bytes().map(|b| if keep.keeps(b) { b } else { b' ' }));
 }
 
 /// A number written out without a heap allocation, for elements that are counts or control

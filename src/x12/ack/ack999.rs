@@ -271,10 +271,12 @@ fn fit(v: &str, max: usize, d: crate::x12::Delimiters) -> Cow<'_, str> {
         [d.element, d.component, d.segment].contains(&(c as u8)) || d.repetition == Some(c as u8)
     };
     let keep = |&c: &char| (c.is_ascii_graphic() || c == ' ') && !is_delim(c);
-    // By bytes: a non-ASCII byte is never kept, as a non-ASCII character is not.
-    if v.bytes().all(|b| keep(&char::from(b))) {
-        // Usually so: all ASCII, so characters are bytes and the answer is a slice of `v`.
-        return Cow::Borrowed(v.get(..max).unwrap_or(v).trim());
+    // By bytes: a non-ASCII byte is never kept, as a non-ASCII character is not. (The
+    // writer's word-at-a-time test is the same rule: printable ASCII but the delimiters.)
+    if crate::x12::writer::is_plain(d, v) {
+        // Usually so: all ASCII, so characters are bytes and the answer is a slice of `v`; the
+        // only blank printable ASCII has is the space, so `trim_ascii` is `trim` here.
+        return Cow::Borrowed(v.get(..max).unwrap_or(v).trim_ascii());
     }
     let kept: String = v.chars().filter(keep).take(max).collect();
     Cow::Owned(kept.trim().to_string())
