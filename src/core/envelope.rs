@@ -26,34 +26,23 @@ pub fn timestamp_now() -> String {
 /// `t` as CORE's TimeStamp (UTC, to the second). Digits written directly: every response
 /// carries one, and `format!` with six padded numbers cost about 1% of a real-time request.
 fn timestamp_of(t: time::OffsetDateTime) -> String {
+    use crate::x12::writer::Digits;
     let t = t.to_offset(time::UtcOffset::UTC);
     // Years outside 0..=9999 cannot come from the clock; clamped so the width stays fixed.
-    let year = t.year().clamp(0, 9999) as u32;
-    let mut out = [0u8; 20];
-    let mut put = |at: usize, value: u32, width: usize| {
-        let mut v = value;
-        for i in (0..width).rev() {
-            out[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, year, 4);
-    put(5, u8::from(t.month()).into(), 2);
-    put(8, t.day().into(), 2);
-    put(11, t.hour().into(), 2);
-    put(14, t.minute().into(), 2);
-    put(17, t.second().into(), 2);
-    for (at, c) in [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'Z'),
+    let year = t.year().clamp(0, 9999).unsigned_abs();
+    let mut out = String::with_capacity(20);
+    for (value, width, after) in [
+        (year, 4, '-'),
+        (u32::from(u8::from(t.month())), 2, '-'),
+        (u32::from(t.day()), 2, 'T'),
+        (u32::from(t.hour()), 2, ':'),
+        (u32::from(t.minute()), 2, ':'),
+        (u32::from(t.second()), 2, 'Z'),
     ] {
-        out[at] = c;
+        out.push_str(Digits::padded(value.into(), width).as_str());
+        out.push(after);
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    out
 }
 
 /// The eight operations of the CORE WSDL (soapAction = the operation name).

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::{Backend, Store, StoreError, on_pool, parse_timestamp, timestamp};
 use crate::core::Wire;
+use crate::x12::writer::Digits;
 
 const COLUMNS: &str = "correlation_id, received_at, answered_at, operation, wire, organization, \
      user_name, sender_id, receiver_id, payload_id, payload_type, response_payload_type, \
@@ -355,7 +356,7 @@ fn write_detail(out: &mut String, r: &AuditRecord) {
     let number = |out: &mut String, v: Option<u64>| {
         out.push(',');
         match v {
-            Some(n) => push_decimal(out, n),
+            Some(n) => out.push_str(Digits::new(n).as_str()),
             None => out.push_str("null"),
         }
     };
@@ -412,32 +413,6 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Appends `n` in decimal (no `fmt` machinery: several per row).
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
-}
-
-/// Appends `n` as exactly `width` decimal digits (zero-padded; `n` fits).
-fn push_digits(out: &mut String, n: u32, width: u32) {
-    let mut div = 10u32.pow(width - 1);
-    while div > 0 {
-        out.push(char::from(b'0' + ((n / div) % 10) as u8));
-        div /= 10;
-    }
-}
-
 /// Appends [`timestamp`]'s text of `t` (`2023-11-14T22:13:20.123456Z`), written digit by digit:
 /// `time`'s formatter costs about ten times as much, twice per row.
 fn push_timestamp(out: &mut String, t: OffsetDateTime) {
@@ -450,6 +425,9 @@ fn push_timestamp(out: &mut String, t: OffsetDateTime) {
         out.push_str(&timestamp(t));
         return;
     }
+    let push_digits = |out: &mut String, n: u32, width: usize| {
+        out.push_str(Digits::padded(n.into(), width).as_str());
+    };
     push_digits(out, year, 4);
     out.push('-');
     push_digits(out, u32::from(u8::from(t.month())), 2);
