@@ -391,7 +391,9 @@ fn write_detail(out: &mut String, r: &AuditRecord) {
 }
 
 /// Appends `s` as a JSON string: `"` and `\` and control characters escaped, the rest (UTF-8
-/// included) as is.
+/// included) as is. By hand rather than with serde_json: it writes only to an `io::Write`, and
+/// its `to_string` would cost an allocation per value, which this row writer exists to avoid
+/// (the migration and both-backend tests read escape-heavy values back through SQLite's JSON).
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
