@@ -213,11 +213,11 @@ on_both_backends!(large_batches_all_or_nothing, |store: Store| async move {
 on_both_backends!(
     batch_sizes_around_statement_size,
     |store: Store| async move {
-        // SQLite writes up to 64 rows per statement (padded to a power of two), more in one
+        // SQLite writes up to 512 rows per statement (padded to a power of two), more in one
         // transaction of several: every size around those bounds keeps every record, in order.
         let mut n = 0;
         let mut written = Vec::new();
-        for size in [1, 2, 3, 63, 64, 65, 128, 129, 200] {
+        for size in [1, 2, 3, 63, 64, 65, 255, 256, 257, 511, 512, 513, 1100] {
             let batch: Vec<AuditRecord> = (n..n + size)
                 .map(|i| {
                     if i % 5 == 0 {
@@ -245,7 +245,8 @@ on_both_backends!(
             .await
             .unwrap();
         let batch = |tag: &str| -> Vec<AuditRecord> {
-            (1..=150)
+            // More than one SQLite statement's 512 rows.
+            (1..=600)
                 .map(|i| answered(&format!("{tag}-{i}"), "p-new", "Clinic", i))
                 .collect()
         };
@@ -254,7 +255,7 @@ on_both_backends!(
         let mut first = batch("a");
         first[3].correlation_id = "old".to_owned();
         let mut across = batch("b");
-        across[140].correlation_id = across[2].correlation_id.clone();
+        across[560].correlation_id = across[2].correlation_id.clone();
         let mut within = batch("c")[..10].to_vec();
         within[9].correlation_id = within[0].correlation_id.clone();
         for b in [first, across, within] {
@@ -271,6 +272,6 @@ on_both_backends!(
         assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 1);
         // The store still takes a good batch afterwards (no transaction left open).
         store.record_messages(&batch("d")).await.unwrap();
-        assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 151);
+        assert_eq!(store.recent_messages(None, 1000).await.unwrap().len(), 601);
     }
 );

@@ -18,8 +18,9 @@ use crate::store::audit::AuditRecord;
 
 /// Records waiting before requests are made to wait.
 const QUEUE: usize = 10_000;
-/// Largest batch per transaction.
-const BATCH: usize = 512;
+/// Largest batch per transaction: on SQLite, one INSERT statement (see
+/// [`crate::store::audit::SQLITE_ROWS_PER_INSERT`]).
+const BATCH: usize = crate::store::audit::SQLITE_ROWS_PER_INSERT;
 /// How long the writer waits for more records after the first of a batch. The answer has
 /// already gone to the client, so this delays only the row, never a response.
 const LINGER: Duration = Duration::from_millis(20);
