@@ -21,6 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+// The allocator the `hts-gateway` binary ships with (src/main.rs); part (b) runs that binary.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use hts_gateway::auth::HashedPassword;
 use hts_gateway::core::envelope::Operation;
 use hts_gateway::core::request::{self, Reply, Request};

@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 #[path = "common/realtime.rs"]
 mod realtime;
 
+// The allocator the `hts-gateway` binary ships with (src/main.rs), for both servers and the
+// client alike.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const CONNECTIONS: usize = 64;
 
 struct Outcome {
