@@ -507,10 +507,19 @@ mod tests {
     #[test]
     fn sqlite_statements_are_powers_of_two() {
         let rows = |n| sqlite_insert_sql(n).matches("(?").count();
-        for (n, want) in [(1, 1), (2, 2), (3, 4), (5, 8), (33, 64), (64, 64)] {
+        for (n, want) in [
+            (1, 1),
+            (2, 2),
+            (3, 4),
+            (5, 8),
+            (33, 64),
+            (64, 64),
+            (257, 512),
+        ] {
             assert_eq!(rows(n), want, "{n} rows");
         }
-        assert_eq!(SQLITE_INSERTS.len(), 7);
+        // 1, 2, 4, … 512.
+        assert_eq!(SQLITE_INSERTS.len(), 10);
         assert_eq!(
             sqlite_insert_sql(SQLITE_ROWS_PER_INSERT)
                 .matches('?')
