@@ -26,23 +26,30 @@ pub fn timestamp_now() -> String {
 /// `t` as CORE's TimeStamp (UTC, to the second). Digits written directly: every response
 /// carries one, and `format!` with six padded numbers cost about 1% of a real-time request.
 fn timestamp_of(t: time::OffsetDateTime) -> String {
+    let mut out = String::with_capacity(20);
+    push_utc_seconds(&mut out, t);
+    out.push('Z');
+    out
+}
+
+/// Appends `t` in UTC as `YYYY-MM-DDThh:mm:ss`, digit by digit: the CORE TimeStamp's and the
+/// audit log's timestamps (`store::audit`), each written for every request. Years outside
+/// 0..=9999 cannot come from the clock; they are clamped so the width stays fixed.
+pub(crate) fn push_utc_seconds(out: &mut String, t: time::OffsetDateTime) {
     use crate::x12::writer::Digits;
     let t = t.to_offset(time::UtcOffset::UTC);
-    // Years outside 0..=9999 cannot come from the clock; clamped so the width stays fixed.
     let year = t.year().clamp(0, 9999).unsigned_abs();
-    let mut out = String::with_capacity(20);
     for (value, width, after) in [
-        (year, 4, '-'),
-        (u32::from(u8::from(t.month())), 2, '-'),
-        (u32::from(t.day()), 2, 'T'),
-        (u32::from(t.hour()), 2, ':'),
-        (u32::from(t.minute()), 2, ':'),
-        (u32::from(t.second()), 2, 'Z'),
+        (year, 4, Some('-')),
+        (u32::from(u8::from(t.month())), 2, Some('-')),
+        (u32::from(t.day()), 2, Some('T')),
+        (u32::from(t.hour()), 2, Some(':')),
+        (u32::from(t.minute()), 2, Some(':')),
+        (u32::from(t.second()), 2, None),
     ] {
         out.push_str(Digits::padded(value.into(), width).as_str());
-        out.push(after);
+        out.extend(after);
     }
-    out
 }
 
 /// The eight operations of the CORE WSDL (soapAction = the operation name).

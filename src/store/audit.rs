@@ -439,22 +439,9 @@ fn push_timestamp(out: &mut String, t: OffsetDateTime) {
         out.push_str(&timestamp(t));
         return;
     }
-    let push_digits = |out: &mut String, n: u32, width: usize| {
-        out.push_str(Digits::padded(n.into(), width).as_str());
-    };
-    push_digits(out, year, 4);
-    out.push('-');
-    push_digits(out, u32::from(u8::from(t.month())), 2);
-    out.push('-');
-    push_digits(out, u32::from(t.day()), 2);
-    out.push('T');
-    push_digits(out, u32::from(t.hour()), 2);
-    out.push(':');
-    push_digits(out, u32::from(t.minute()), 2);
-    out.push(':');
-    push_digits(out, u32::from(t.second()), 2);
+    crate::core::envelope::push_utc_seconds(out, t);
     out.push('.');
-    push_digits(out, t.microsecond(), 6);
+    out.push_str(Digits::padded(t.microsecond().into(), 6).as_str());
     out.push('Z');
 }
 
