@@ -2,8 +2,9 @@
 //! (as the handler builds them: UUIDv7 correlation ID, random PayloadID, SHA-1s) written with
 //! `Store::record_messages` into a fresh database, as the server's audit writer does.
 //!
-//! Run: `cargo bench --bench audit_write -- [BATCHES [SIZE]]` (default 200 batches of 256);
-//! prints wall time per record. For a count that does not depend on the machine's load, run the
+//! Run: `cargo bench --bench audit_write -- [BATCHES [SIZE]] [--fixed-payload-id]` (default 200
+//! batches of 256); prints wall time and CPU time per record. `--fixed-payload-id` gives every
+//! record the same PayloadID, which shows what the random ones cost the PayloadID index. For a count that does not depend on the machine's load, run the
 //! executable under callgrind twice with different `BATCHES` (e.g. 20 and 60) and divide the
 //! difference of the totals by the difference of the record counts: start-up, migrations and
 //! statement preparation cancel out.
@@ -18,7 +19,7 @@ use hts_gateway::store::audit::AuditRecord;
 /// Batches written before timing starts (statements prepared, pages cached).
 const WARM_UP: usize = 4;
 
-fn record(i: usize) -> AuditRecord {
+fn record(i: usize, fixed_payload_id: bool) -> AuditRecord {
     let now = time::OffsetDateTime::now_utc();
     AuditRecord {
         correlation_id: uuid::Uuid::now_v7().to_string(),
@@ -30,7 +31,11 @@ fn record(i: usize) -> AuditRecord {
         user_name: Some("loaduser".into()),
         sender_id: Some("110048577A".into()),
         receiver_id: Some("DEMOPLAN".into()),
-        payload_id: Some(uuid::Uuid::new_v4().to_string()),
+        payload_id: Some(if fixed_payload_id {
+            "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".to_string()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        }),
         payload_type: Some("X12_270_Request_005010X279A1".into()),
         response_payload_type: Some("X12_271_Response_005010X279A1".into()),
         request_bytes: 312,
@@ -48,10 +53,14 @@ fn record(i: usize) -> AuditRecord {
 }
 
 fn main() {
+    let fixed_payload_id = std::env::args().any(|a| a == "--fixed-payload-id");
     let args: Vec<usize> = std::env::args()
         .skip(1)
-        .filter(|a| a != "--bench")
-        .map(|a| a.parse().expect("usage: audit_write [BATCHES [SIZE]]"))
+        .filter(|a| a != "--bench" && a != "--fixed-payload-id")
+        .map(|a| {
+            a.parse()
+                .expect("usage: audit_write [BATCHES [SIZE]] [--fixed-payload-id]")
+        })
         .collect();
     let batches = args.first().copied().unwrap_or(200);
     let size = args.get(1).copied().unwrap_or(256);
@@ -65,7 +74,9 @@ fn main() {
         let store = Store::open(&url).await.unwrap();
         let mut n = 0;
         let batch = |n: &mut usize| -> Vec<AuditRecord> {
-            let b = (*n..*n + size).map(record).collect();
+            let b = (*n..*n + size)
+                .map(|i| record(i, fixed_payload_id))
+                .collect();
             *n += size;
             b
         };
@@ -76,15 +87,33 @@ fn main() {
         // path, not in the writer.
         let all: Vec<Vec<AuditRecord>> = (0..batches).map(|_| batch(&mut n)).collect();
         let started = Instant::now();
+        let cpu_before = cpu_time();
         for b in &all {
             store.record_messages(b).await.unwrap();
         }
         let elapsed = started.elapsed();
+        let cpu = cpu_time().saturating_sub(cpu_before);
         let records = batches * size;
         println!(
-            "{records} records in {batches} batches of {size}: {:.2} µs per record (wall)",
-            elapsed.as_secs_f64() * 1e6 / records as f64
+            "{records} records in {batches} batches of {size}, {} PayloadIDs: {:.2} µs per record (wall), {:.2} µs CPU (user + system, all threads)",
+            if fixed_payload_id { "one repeated" } else { "random" },
+            elapsed.as_secs_f64() * 1e6 / records as f64,
+            cpu.as_secs_f64() * 1e6 / records as f64
         );
         store.close().await;
     });
+}
+
+/// User + system CPU time of this process so far (all threads, SQLite's worker included), from
+/// `/proc/self/stat` (clock ticks of 10 ms).
+fn cpu_time() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let field = |i: usize| -> u64 {
+        rest.split_whitespace()
+            .nth(i)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0)
+    };
+    std::time::Duration::from_millis((field(11) + field(12)) * 10)
 }

@@ -6,6 +6,11 @@
 //! Run: `cargo bench --bench load_realtime` (optionally `-- SECONDS`, default 10 per server).
 //! Under `cargo test` it runs for a moment as a smoke test.
 //!
+//! Every request carries its own random PayloadID, as CORE asks of real clients: the audit
+//! log indexes PayloadIDs, and random keys cost that index far more than one repeated key
+//! (BENCHMARKS.md, seventh pass). `--fixed-payload-id` sends the envelope's one PayloadID every
+//! time, as the harness did before that pass, for comparisons with earlier figures.
+//!
 //! `-- SECONDS --external-client` runs the load generator (the same reqwest client, the same
 //! connections) in a child process instead of on the servers' runtime, so the two do not share
 //! worker threads or an allocator, and the servers' own CPU time per request can be measured
@@ -24,6 +29,22 @@ mod realtime;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const CONNECTIONS: usize = 64;
+
+/// Whether each request gets its own PayloadID.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PayloadIds {
+    Unique,
+    Fixed,
+}
+
+impl PayloadIds {
+    fn arg(self) -> &'static str {
+        match self {
+            Self::Unique => "unique",
+            Self::Fixed => "fixed",
+        }
+    }
+}
 
 struct Outcome {
     requests: usize,
@@ -80,7 +101,13 @@ fn process_cpu() -> Duration {
 }
 
 /// `CONNECTIONS` keep-alive HTTP/1.1 connections, each sending requests back to back.
-async fn drive(url: &str, ca: &reqwest::Certificate, body: &str, duration: Duration) -> Outcome {
+async fn drive(
+    url: &str,
+    ca: &reqwest::Certificate,
+    body: &str,
+    duration: Duration,
+    payload_ids: PayloadIds,
+) -> Outcome {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..CONNECTIONS {
@@ -96,6 +123,13 @@ async fn drive(url: &str, ca: &reqwest::Certificate, body: &str, duration: Durat
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             while started.elapsed() < duration {
+                // The same work for both servers (the baseline ignores the body).
+                let body = match payload_ids {
+                    PayloadIds::Unique => {
+                        body.replace(realtime::PAYLOAD_ID, &uuid::Uuid::new_v4().to_string())
+                    }
+                    PayloadIds::Fixed => body.clone(),
+                };
                 let t = Instant::now();
                 realtime::post(&client, &url, &body).await;
                 latencies.push(t.elapsed());
@@ -118,6 +152,7 @@ async fn measure(
     body: &str,
     duration: Duration,
     external: bool,
+    payload_ids: PayloadIds,
 ) -> Outcome {
     let cpu_before = process_cpu();
     let mut outcome = if external {
@@ -127,6 +162,7 @@ async fn measure(
             url.to_string(),
             duration.as_millis().to_string(),
             ca_path.display().to_string(),
+            payload_ids.arg().to_string(),
         ];
         let out = tokio::task::spawn_blocking(move || {
             std::process::Command::new(exe).args(args).output().unwrap()
@@ -153,7 +189,7 @@ async fn measure(
         }
     } else {
         let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
-        drive(url, &ca, body, duration).await
+        drive(url, &ca, body, duration, payload_ids).await
     };
     outcome.cpu = process_cpu().saturating_sub(cpu_before);
     outcome
@@ -161,8 +197,13 @@ async fn measure(
 
 /// The child process of `--external-client`: drives one server and prints one line.
 fn load_client(args: &[String]) {
-    let [url, millis, ca_path] = args else {
-        panic!("--load-client URL MILLISECONDS CA_PEM");
+    let [url, millis, ca_path, payload_ids] = args else {
+        panic!("--load-client URL MILLISECONDS CA_PEM unique|fixed");
+    };
+    let payload_ids = if payload_ids == PayloadIds::Fixed.arg() {
+        PayloadIds::Fixed
+    } else {
+        PayloadIds::Unique
     };
     let duration = Duration::from_millis(millis.parse().unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -172,7 +213,7 @@ fn load_client(args: &[String]) {
         .unwrap();
     let o = rt.block_on(async {
         let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
-        drive(url, &ca, &realtime::envelope(), duration).await
+        drive(url, &ca, &realtime::envelope(), duration, payload_ids).await
     });
     println!(
         "RESULT {} {} {} {}",
@@ -190,6 +231,11 @@ fn main() {
         return load_client(&args[i + 1..]);
     }
     let external = args.iter().any(|a| a == "--external-client");
+    let payload_ids = if args.iter().any(|a| a == "--fixed-payload-id") {
+        PayloadIds::Fixed
+    } else {
+        PayloadIds::Unique
+    };
     let benching = std::env::args().any(|a| a == "--bench");
     let seconds: u64 = std::env::args()
         .skip(1)
@@ -205,16 +251,18 @@ fn main() {
         let servers = realtime::start().await;
         let (body, seconds) = (&servers.body, duration.as_secs());
         println!(
-            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each, response {} bytes, load client {}",
+            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each, response {} bytes, {} PayloadIDs, load client {}",
             servers.response_len,
+            payload_ids.arg(),
             if external {
                 "in a child process (CPU/request: servers only)"
             } else {
                 "in process (CPU/request: client + server)"
             }
         );
-        let b = measure(&servers.base_url, &servers.ca_path, body, duration, external).await;
-        let g = measure(&servers.gateway_url, &servers.ca_path, body, duration, external).await;
+        let run = |url| measure(url, &servers.ca_path, body, duration, external, payload_ids);
+        let b = run(&servers.base_url).await;
+        let g = run(&servers.gateway_url).await;
         let (base_rps, base_cpu) = b.print("baseline: hyper+rustls, fixed 271");
         let (gw_rps, gw_cpu) = g.print("hts-gateway: 270 → 271");
         println!(

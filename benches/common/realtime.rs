@@ -13,6 +13,9 @@ use hts_gateway::store::Store;
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
+/// The PayloadID of [`envelope`].
+pub const PAYLOAD_ID: &str = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+
 /// The demo 270 in a SOAP 1.2 envelope with a WS-Security UsernameToken.
 pub fn envelope() -> String {
     let x12 = std::fs::read_to_string(
@@ -20,7 +23,7 @@ pub fn envelope() -> String {
     )
     .unwrap();
     format!(
-        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"><soap:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken><wsse:Username>loaduser</wsse:Username><wsse:Password>load test password</wsse:Password></wsse:UsernameToken></wsse:Security></soap:Header><soap:Body><cor:COREEnvelopeRealTimeRequest><PayloadType>X12_270_Request_005010X279A1</PayloadType><ProcessingMode>RealTime</ProcessingMode><PayloadID>f81d4fae-7dec-11d0-a765-00a0c91e6bf6</PayloadID><TimeStamp>2026-06-15T12:00:00Z</TimeStamp><SenderID>110048577A</SenderID><ReceiverID>DEMOPLAN</ReceiverID><CORERuleVersion>2.2.0</CORERuleVersion><Payload><![CDATA[{x12}]]></Payload></cor:COREEnvelopeRealTimeRequest></soap:Body></soap:Envelope>"#
+        r#"<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:cor="http://www.caqh.org/SOAP/WSDL/CORERule2.2.0.xsd"><soap:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><wsse:UsernameToken><wsse:Username>loaduser</wsse:Username><wsse:Password>load test password</wsse:Password></wsse:UsernameToken></wsse:Security></soap:Header><soap:Body><cor:COREEnvelopeRealTimeRequest><PayloadType>X12_270_Request_005010X279A1</PayloadType><ProcessingMode>RealTime</ProcessingMode><PayloadID>{PAYLOAD_ID}</PayloadID><TimeStamp>2026-06-15T12:00:00Z</TimeStamp><SenderID>110048577A</SenderID><ReceiverID>DEMOPLAN</ReceiverID><CORERuleVersion>2.2.0</CORERuleVersion><Payload><![CDATA[{x12}]]></Payload></cor:COREEnvelopeRealTimeRequest></soap:Body></soap:Envelope>"#
     )
 }
 
