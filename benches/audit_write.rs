@@ -12,6 +12,11 @@
 
 use std::time::Instant;
 
+#[path = "common/cpu.rs"]
+mod cpu;
+
+use cpu::process_cpu;
+
 use hts_gateway::core::Wire;
 use hts_gateway::store::Store;
 use hts_gateway::store::audit::AuditRecord;
@@ -87,12 +92,12 @@ fn main() {
         // path, not in the writer.
         let all: Vec<Vec<AuditRecord>> = (0..batches).map(|_| batch(&mut n)).collect();
         let started = Instant::now();
-        let cpu_before = cpu_time();
+        let cpu_before = process_cpu();
         for b in &all {
             store.record_messages(b).await.unwrap();
         }
         let elapsed = started.elapsed();
-        let cpu = cpu_time().saturating_sub(cpu_before);
+        let cpu = process_cpu().saturating_sub(cpu_before);
         let records = batches * size;
         println!(
             "{records} records in {batches} batches of {size}, {} PayloadIDs: {:.2} µs per record (wall), {:.2} µs CPU (user + system, all threads)",
@@ -102,18 +107,4 @@ fn main() {
         );
         store.close().await;
     });
-}
-
-/// User + system CPU time of this process so far (all threads, SQLite's worker included), from
-/// `/proc/self/stat` (clock ticks of 10 ms).
-fn cpu_time() -> std::time::Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let field = |i: usize| -> u64 {
-        rest.split_whitespace()
-            .nth(i)
-            .and_then(|f| f.parse().ok())
-            .unwrap_or(0)
-    };
-    std::time::Duration::from_millis((field(11) + field(12)) * 10)
 }

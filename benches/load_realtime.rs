@@ -20,8 +20,12 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "common/cpu.rs"]
+mod cpu;
 #[path = "common/realtime.rs"]
 mod realtime;
+
+use cpu::process_cpu;
 
 // The allocator the `hts-gateway` binary ships with (src/main.rs), for both servers and the
 // client alike.
@@ -82,22 +86,6 @@ impl Outcome {
         );
         (rps, cpu_us)
     }
-}
-
-/// User + system CPU time of this process so far (all threads), from `/proc/self/stat`.
-fn process_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces), from the
-    // state on: utime and stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let field = |i: usize| -> u64 {
-        rest.split_whitespace()
-            .nth(i)
-            .and_then(|f| f.parse().ok())
-            .unwrap_or(0)
-    };
-    let ticks = field(11) + field(12);
-    Duration::from_millis(ticks * 10)
 }
 
 /// `CONNECTIONS` keep-alive HTTP/1.1 connections, each sending requests back to back.
