@@ -4,10 +4,11 @@
 //!
 //! Run: `cargo bench --bench audit_write -- [BATCHES [SIZE]] [--fixed-payload-id]` (default 200
 //! batches of 256); prints wall time and CPU time per record. `--fixed-payload-id` gives every
-//! record the same PayloadID, which shows what the random ones cost the PayloadID index. For a count that does not depend on the machine's load, run the
-//! executable under callgrind twice with different `BATCHES` (e.g. 20 and 60) and divide the
-//! difference of the totals by the difference of the record counts: start-up, migrations and
-//! statement preparation cancel out.
+//! record the same PayloadID, which shows what random ones cost the PayloadID index (a lot
+//! before migration 0010, nothing since). For a count that does not depend on the machine's
+//! load, run the executable under callgrind twice with different `BATCHES` (e.g. 20 and 60)
+//! and divide the difference of the totals by the difference of the record counts: start-up,
+//! migrations and statement preparation cancel out.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;

@@ -219,6 +219,11 @@ const SQLITE_MIGRATIONS: MigrationList = &[
         "audit packed",
         include_str!("../../migrations/sqlite/0009_audit_packed.sql"),
     ),
+    (
+        10,
+        "audit payload group",
+        include_str!("../../migrations/sqlite/0010_audit_payload_group.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: MigrationList = &[
     (
