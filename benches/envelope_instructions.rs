@@ -12,7 +12,7 @@
 #[path = "common/realtime.rs"]
 mod realtime;
 
-use hts_gateway::core::envelope::{CORE_RULE_VERSION, Wire, timestamp_now};
+use hts_gateway::core::envelope::Wire;
 use hts_gateway::core::soap::{self, PayloadStyle};
 use hts_gateway::core::validate::{self, Rules};
 use hts_gateway::core::{ResponseEnvelope, envelope::Operation};
@@ -33,22 +33,12 @@ fn main() {
     let mut once = || {
         let env = soap::decode_soap(request.as_bytes(), Wire::Soap, None, |_| None).unwrap();
         validate::check(&env, &rules).unwrap();
-        let m = &env.metadata;
-        let response = ResponseEnvelope {
-            operation: Operation::RealTime,
-            payload_type: "X12_271_Response_005010X279A1".into(),
-            processing_mode: "RealTime".into(),
-            payload_id: m.payload_id.clone().unwrap_or_default(),
-            payload_length: None,
-            timestamp: timestamp_now(),
-            sender_id: m.receiver_id.clone().unwrap_or_default(),
-            receiver_id: m.sender_id.clone().unwrap_or_default(),
-            core_rule_version: CORE_RULE_VERSION.into(),
-            checksum: None,
-            payload: x12_271.clone(),
-            error_code: "Success".into(),
-            error_message: "Envelope was processed successfully.".into(),
-        };
+        let response = ResponseEnvelope::reply(
+            Operation::RealTime,
+            &env.metadata,
+            "X12_271_Response_005010X279A1",
+            x12_271.clone(),
+        );
         checksum += soap::encode_response(&response, PayloadStyle::Text).len();
         checksum += env.payload.map_or(0, |p| p.len() as usize);
     };

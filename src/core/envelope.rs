@@ -248,6 +248,42 @@ pub struct ResponseEnvelope {
     pub error_message: Cow<'static, str>,
 }
 
+impl ResponseEnvelope {
+    /// A successful answer to a request with metadata `request`: its PayloadID echoed, its
+    /// SenderID and ReceiverID swapped (the answer comes from the receiver), stamped now, in
+    /// the operation's processing mode and this CORE rule version. Callers set what differs
+    /// (see [`Self::with_length_and_checksum`], and the error fields of a refusal).
+    pub fn reply(
+        operation: Operation,
+        request: &Metadata,
+        payload_type: impl Into<Cow<'static, str>>,
+        payload: Vec<u8>,
+    ) -> Self {
+        Self {
+            operation,
+            payload_type: payload_type.into(),
+            processing_mode: operation.processing_mode().into(),
+            payload_id: request.payload_id.clone().unwrap_or_default(),
+            payload_length: None,
+            timestamp: timestamp_now(),
+            sender_id: request.receiver_id.clone().unwrap_or_default(),
+            receiver_id: request.sender_id.clone().unwrap_or_default(),
+            core_rule_version: CORE_RULE_VERSION.into(),
+            checksum: None,
+            payload,
+            error_code: "Success".into(),
+            error_message: "Envelope was processed successfully.".into(),
+        }
+    }
+
+    /// Batch answers carry the payload's length and SHA-1 CheckSum.
+    pub fn with_length_and_checksum(mut self) -> Self {
+        self.payload_length = Some(self.payload.len() as u64);
+        self.checksum = Some(super::validate::sha1_hex(&self.payload));
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

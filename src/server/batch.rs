@@ -4,9 +4,9 @@
 
 use super::AppState;
 use crate::auth::Principal;
-use crate::core::envelope::{CORE_RULE_VERSION, Envelope, Operation, timestamp_now};
+use crate::core::ResponseEnvelope;
+use crate::core::envelope::{Envelope, Operation};
 use crate::core::error::{Failure, Kind};
-use crate::core::{ResponseEnvelope, validate};
 use crate::store::submissions::{NewSubmission, Stored};
 use crate::x12::tree::control_numbers;
 
@@ -94,20 +94,9 @@ pub async fn receive(
     // Local workers start at once (others find the row when they next look).
     state.queue_wake.notify_waiters();
     let receipt = tracking.clone().into_bytes();
-    Ok(ResponseEnvelope {
-        operation: env.operation,
-        payload_type: RECEIPT_PAYLOAD_TYPE.into(),
-        processing_mode: "Batch".into(),
-        payload_id: m.payload_id.clone().unwrap_or_default(),
-        payload_length: Some(receipt.len() as u64),
-        timestamp: timestamp_now(),
-        sender_id: m.receiver_id.clone().unwrap_or_default(),
-        receiver_id: m.sender_id.clone().unwrap_or_default(),
-        core_rule_version: CORE_RULE_VERSION.into(),
-        checksum: Some(validate::sha1_hex(&receipt)),
-        payload: receipt,
-        error_code: "Success".into(),
-        error_message: format!("Envelope was processed successfully. Tracking number {tracking}.")
-            .into(),
-    })
+    let mut r = ResponseEnvelope::reply(env.operation, m, RECEIPT_PAYLOAD_TYPE, receipt)
+        .with_length_and_checksum();
+    r.error_message =
+        format!("Envelope was processed successfully. Tracking number {tracking}.").into();
+    Ok(r)
 }

@@ -13,9 +13,7 @@ use hyper::body::Incoming;
 
 use super::AppState;
 use crate::auth::{self, Principal};
-use crate::core::envelope::{
-    CORE_RULE_VERSION, Credentials, Envelope, Metadata, Operation, Wire, timestamp_now,
-};
+use crate::core::envelope::{Credentials, Envelope, Metadata, Operation, Wire};
 use crate::core::error::{Answer, Failure, Kind};
 use crate::core::multipart::{self, Attachments};
 use crate::core::payload::SpoolPolicy;
@@ -601,23 +599,11 @@ fn failure_response(
     let as_core = matches!(row.answer, Answer::CoreResponse) || wire == Wire::Mime;
     if as_core {
         let operation = env.map_or(Operation::RealTime, |e| e.operation);
-        let m = env.map(|e| e.metadata.clone()).unwrap_or_default();
-        let r = ResponseEnvelope {
-            operation,
-            payload_type: "CoreEnvelopeError".into(),
-            processing_mode: operation.processing_mode().into(),
-            payload_id: m.payload_id.unwrap_or_default(),
-            payload_length: None,
-            timestamp: timestamp_now(),
-            // The answer comes from the receiver: the request's IDs are swapped.
-            sender_id: m.receiver_id.unwrap_or_default(),
-            receiver_id: m.sender_id.unwrap_or_default(),
-            core_rule_version: CORE_RULE_VERSION.into(),
-            checksum: None,
-            payload: Vec::new(),
-            error_code: row.error_code.into(),
-            error_message: f.message().into(),
-        };
+        let unread = Metadata::default();
+        let m = env.map_or(&unread, |e| &e.metadata);
+        let mut r = ResponseEnvelope::reply(operation, m, "CoreEnvelopeError", Vec::new());
+        r.error_code = row.error_code.into();
+        r.error_message = f.message().into();
         return encode(&r, wire, status);
     }
     let mut resp = Response::new(Full::new(Bytes::from(soap::encode_fault(f, correlation))));

@@ -4,7 +4,7 @@
 use super::AppState;
 use crate::auth::Principal;
 use crate::core::ResponseEnvelope;
-use crate::core::envelope::{CORE_RULE_VERSION, Envelope, timestamp_now};
+use crate::core::envelope::Envelope;
 use crate::core::error::{Failure, Kind};
 use crate::payer::respond::RespondError;
 use crate::payer::{AnswerKind, ResponseContext, respond};
@@ -84,20 +84,10 @@ pub async fn answer(
             }
         }
     };
-    let m = &env.metadata;
-    Ok(ResponseEnvelope {
-        operation: env.operation,
-        payload_type: payload_type.into(),
-        processing_mode: "RealTime".into(),
-        payload_id: m.payload_id.clone().unwrap_or_default(),
-        payload_length: None,
-        timestamp: timestamp_now(),
-        sender_id: m.receiver_id.clone().unwrap_or_default(),
-        receiver_id: m.sender_id.clone().unwrap_or_default(),
-        core_rule_version: CORE_RULE_VERSION.into(),
-        checksum: None,
-        payload: answer.bytes,
-        error_code: "Success".into(),
-        error_message: "Envelope was processed successfully.".into(),
-    })
+    Ok(ResponseEnvelope::reply(
+        env.operation,
+        &env.metadata,
+        payload_type,
+        answer.bytes,
+    ))
 }

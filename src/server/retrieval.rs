@@ -5,10 +5,10 @@
 
 use super::AppState;
 use crate::auth::Principal;
-use crate::core::envelope::{CORE_RULE_VERSION, Envelope, Operation, timestamp_now};
+use crate::core::ResponseEnvelope;
+use crate::core::envelope::{Envelope, Operation};
 use crate::core::error::{Failure, Kind};
 use crate::core::soap::escape;
-use crate::core::{ResponseEnvelope, validate};
 use crate::store::StoreError;
 use crate::store::files::{FileQuery, FileRow};
 use crate::store::pipeline::FileKind;
@@ -232,22 +232,15 @@ fn response(
     payload: Vec<u8>,
     payload_id: &str,
 ) -> ResponseEnvelope {
-    let m = &env.metadata;
-    ResponseEnvelope {
-        operation: env.operation,
-        payload_type: payload_type.to_string().into(),
-        processing_mode: "Batch".into(),
-        payload_id: payload_id.into(),
-        payload_length: Some(payload.len() as u64),
-        timestamp: timestamp_now(),
-        sender_id: m.receiver_id.clone().unwrap_or_default(),
-        receiver_id: m.sender_id.clone().unwrap_or_default(),
-        core_rule_version: CORE_RULE_VERSION.into(),
-        checksum: Some(validate::sha1_hex(&payload)),
+    let mut r = ResponseEnvelope::reply(
+        env.operation,
+        &env.metadata,
+        payload_type.to_string(),
         payload,
-        error_code: "Success".into(),
-        error_message: "Envelope was processed successfully.".into(),
-    }
+    )
+    .with_length_and_checksum();
+    r.payload_id = payload_id.into();
+    r
 }
 
 /// `<FileList><File>…</File></FileList>`: the MassHealth shape (PayloadType, PayloadID) plus
