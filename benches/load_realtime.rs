@@ -6,6 +6,11 @@
 //! Run: `cargo bench --bench load_realtime` (optionally `-- SECONDS`, default 10 per server).
 //! Under `cargo test` it runs for a moment as a smoke test.
 //!
+//! Each server's time is cut into 4 slices, run alternately (baseline, gateway, gateway,
+//! baseline, …), each with fresh connections. On a shared VM the host's speed moves by tens of
+//! percent within minutes; measured one after the other, the two servers saw different hosts
+//! and single ratios swung between 0.36 and 0.54 (BENCHMARKS.md, eighth pass).
+//!
 //! Every request carries its own random PayloadID, as CORE asks of real clients: the audit
 //! log indexes PayloadIDs, and random keys cost that index far more than one repeated key
 //! (BENCHMARKS.md, seventh pass). `--fixed-payload-id` sends the envelope's one PayloadID every
@@ -33,6 +38,8 @@ use cpu::process_cpu;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const CONNECTIONS: usize = 64;
+/// Each server's time is cut into this many slices, run alternately (see `main`).
+const SLICES: u32 = 4;
 
 /// Whether each request gets its own PayloadID.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -50,39 +57,38 @@ impl PayloadIds {
     }
 }
 
+/// What one server did in one or more slices of the run.
+#[derive(Default)]
 struct Outcome {
-    requests: usize,
+    /// Every request's latency, in no particular order.
+    latencies: Vec<Duration>,
     elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
     /// CPU time of this process (servers, and the client when it runs in process) during the
     /// run.
     cpu: Duration,
 }
 
 impl Outcome {
-    fn new(latencies: &mut [Duration], elapsed: Duration) -> Self {
-        latencies.sort_unstable();
-        let at =
-            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-        Self {
-            requests: latencies.len(),
-            elapsed,
-            p50: at(0.5),
-            p99: at(0.99),
-            cpu: Duration::ZERO,
-        }
+    fn add(&mut self, other: Outcome) {
+        self.latencies.extend(other.latencies);
+        self.elapsed += other.elapsed;
+        self.cpu += other.cpu;
     }
 
     /// Prints a line; returns requests per second and CPU microseconds per request.
-    fn print(&self, name: &str) -> (f64, f64) {
-        let rps = self.requests as f64 / self.elapsed.as_secs_f64();
-        let cpu_us = self.cpu.as_secs_f64() * 1e6 / self.requests as f64;
+    fn print(&mut self, name: &str) -> (f64, f64) {
+        let latencies = &mut self.latencies;
+        latencies.sort_unstable();
+        let at =
+            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        let (p50, p99) = (at(0.5), at(0.99));
+        let requests = latencies.len();
+        let rps = requests as f64 / self.elapsed.as_secs_f64();
+        let cpu_us = self.cpu.as_secs_f64() * 1e6 / requests as f64;
         println!(
-            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {cpu_us:.0} µs CPU/request)",
-            self.p50.as_secs_f64() * 1e3,
-            self.p99.as_secs_f64() * 1e3,
-            self.requests
+            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({requests} requests, {cpu_us:.0} µs CPU/request)",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
         );
         (rps, cpu_us)
     }
@@ -130,7 +136,11 @@ async fn drive(
     while let Some(l) = tasks.join_next().await {
         latencies.extend(l.unwrap());
     }
-    Outcome::new(&mut latencies, started.elapsed())
+    Outcome {
+        latencies,
+        elapsed: started.elapsed(),
+        cpu: Duration::ZERO,
+    }
 }
 
 /// Runs `drive` against `url`, in this process or in a child process, and measures this
@@ -168,12 +178,10 @@ async fn measure(
             .lines()
             .find_map(|l| l.strip_prefix("RESULT "))
             .unwrap();
-        let n: Vec<u64> = line.split(' ').map(|f| f.parse().unwrap()).collect();
+        let mut n = line.split(' ').map(|f| f.parse::<u64>().unwrap());
         Outcome {
-            requests: n[0] as usize,
-            elapsed: Duration::from_nanos(n[1]),
-            p50: Duration::from_nanos(n[2]),
-            p99: Duration::from_nanos(n[3]),
+            elapsed: Duration::from_nanos(n.next().unwrap()),
+            latencies: n.map(Duration::from_micros).collect(),
             cpu: Duration::ZERO,
         }
     } else {
@@ -204,13 +212,12 @@ fn load_client(args: &[String]) {
         let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
         drive(url, &ca, &realtime::envelope(), duration, payload_ids).await
     });
-    println!(
-        "RESULT {} {} {} {}",
-        o.requests,
-        o.elapsed.as_nanos(),
-        o.p50.as_nanos(),
-        o.p99.as_nanos()
-    );
+    // The elapsed time, then every latency in microseconds: the parent merges the slices.
+    let mut line = format!("RESULT {}", o.elapsed.as_nanos());
+    for l in &o.latencies {
+        line.push_str(&format!(" {}", l.as_micros()));
+    }
+    println!("{line}");
 }
 
 fn main() {
@@ -240,7 +247,7 @@ fn main() {
         let servers = realtime::start().await;
         let (body, seconds) = (&servers.body, duration.as_secs());
         println!(
-            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each, response {} bytes, {} PayloadIDs, load client {}",
+            "{CONNECTIONS} keep-alive TLS connections (HTTP/1.1), {seconds} s each in {SLICES} alternating slices, response {} bytes, {} PayloadIDs, load client {}",
             servers.response_len,
             payload_ids.arg(),
             if external {
@@ -249,9 +256,20 @@ fn main() {
                 "in process (CPU/request: client + server)"
             }
         );
-        let run = |url| measure(url, &servers.ca_path, body, duration, external, payload_ids);
-        let b = run(&servers.base_url).await;
-        let g = run(&servers.gateway_url).await;
+        let slice = duration / SLICES;
+        let run = |url| measure(url, &servers.ca_path, body, slice, external, payload_ids);
+        // Slices alternate between the servers (baseline first in even slices, the gateway in
+        // odd ones), so a host that speeds up or slows down during the run weighs on both alike.
+        let (mut b, mut g) = (Outcome::default(), Outcome::default());
+        for i in 0..SLICES {
+            if i % 2 == 0 {
+                b.add(run(&servers.base_url).await);
+                g.add(run(&servers.gateway_url).await);
+            } else {
+                g.add(run(&servers.gateway_url).await);
+                b.add(run(&servers.base_url).await);
+            }
+        }
         let (base_rps, base_cpu) = b.print("baseline: hyper+rustls, fixed 271");
         let (gw_rps, gw_cpu) = g.print("hts-gateway: 270 → 271");
         println!(
