@@ -616,9 +616,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("m.db").display());
         let store = Store::connect(&url).await.unwrap();
-        let Backend::Sqlite(pool) = &store.backend else {
-            unreachable!()
-        };
+        let pool = sqlite_pool(&store);
         let before_packing = &super::super::SQLITE_MIGRATIONS[..8];
         assert_eq!(before_packing.last().unwrap().0, 8);
         super::super::migrator(before_packing)
@@ -680,6 +678,13 @@ mod tests {
         store.close().await;
     }
 
+    fn sqlite_pool(store: &Store) -> &sqlx::SqlitePool {
+        match &store.backend {
+            Backend::Sqlite(pool) => pool,
+            Backend::Postgres(_) => unreachable!("a sqlite: URL opens SQLite"),
+        }
+    }
+
     /// How SQLite would run an operator's lookup by PayloadID on the `messages` view.
     async fn payload_id_plan(pool: &sqlx::SqlitePool) -> String {
         let plan: Vec<(i64, i64, i64, String)> =
@@ -703,9 +708,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("g.db").display());
         let store = Store::open(&url).await.unwrap();
-        let Backend::Sqlite(pool) = &store.backend else {
-            unreachable!()
-        };
+        let pool = sqlite_pool(&store);
         let index = "USING INDEX messages_payload_id (ANY(payload_group) AND payload_id=?)";
         let plan = payload_id_plan(pool).await;
         assert!(plan.contains(index), "empty log: {plan}");
@@ -747,9 +750,7 @@ mod tests {
         // Connections opened after the migration read the statistics too; so do they after
         // ANALYZE has replaced the migration's row with measured figures.
         let again = Store::connect(&url).await.unwrap();
-        let Backend::Sqlite(fresh) = &again.backend else {
-            unreachable!()
-        };
+        let fresh = sqlite_pool(&again);
         let plan = payload_id_plan(fresh).await;
         assert!(plan.contains(index), "new connection: {plan}");
         sqlx::query("ANALYZE").execute(fresh).await.unwrap();
