@@ -165,6 +165,32 @@ on_both_backends_with_url!(
     }
 );
 
+// The store's named counters number the plan's interchanges: blocks (real-time control
+// numbers) and single values (the batch workers') never overlap, also when taken at once.
+on_both_backends!(sequences_hand_out_blocks, |store: Store| async move {
+    assert_eq!(store.reserve_sequence("t", 10).await.unwrap(), 1);
+    assert_eq!(store.next_sequence("t").await.unwrap(), 11);
+    assert_eq!(store.reserve_sequence("t", 1000).await.unwrap(), 12);
+    assert_eq!(store.next_sequence("t").await.unwrap(), 1012);
+    let takers = (0..8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            if i % 2 == 0 {
+                let first = store.reserve_sequence("t", 100).await.unwrap();
+                (first..first + 100).collect::<Vec<_>>()
+            } else {
+                vec![store.next_sequence("t").await.unwrap()]
+            }
+        })
+    });
+    let mut all = Vec::new();
+    for t in futures_util::future::join_all(takers).await {
+        all.extend(t.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1013..1013 + 404).collect::<Vec<_>>());
+});
+
 on_both_backends!(
     retention_keeps_what_was_not_picked_up,
     |store: Store| async move {

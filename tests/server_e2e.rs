@@ -200,6 +200,71 @@ on_both_backends_with_url!(
     }
 );
 
+/// ISA13 (checked to be 9 digits) and GS06 of an X12 answer.
+fn control_numbers(x12: &str) -> (u32, u32) {
+    let element = |id: &str, n: usize| {
+        // The first segment may follow `<![CDATA[`.
+        let segment = x12
+            .split('~')
+            .find_map(|s| s.find(id).map(|i| &s[i..]))
+            .unwrap_or_else(|| panic!("no {id} in {x12}"));
+        segment.split('*').nth(n).unwrap().to_string()
+    };
+    let isa13 = element("ISA*", 13);
+    assert_eq!(isa13.len(), 9, "{isa13}");
+    (isa13.parse().unwrap(), element("GS*", 6).parse().unwrap())
+}
+
+// Receivers reject an interchange whose ISA13 they have seen (TA1 note 025). Real-time answers
+// given at once, after a restart on the same database, and the batch workers' acknowledgements
+// must never share control numbers.
+on_both_backends_with_url!(
+    real_time_control_numbers_are_never_reused,
+    |url: String, store: Store| async move {
+        let gw = start(&url, &store, Limits::default()).await;
+        let bad = fixture("270_jane_doe.x12").replace("SE*13*0001", "SE*99*0001");
+        let bad = soap_request(ALICE, SENDER, "X12_270_Request_005010X279A1", &bad);
+        // 271s and a 999 at the same moment, on several connections.
+        let requests = (0..6).map(|i| {
+            let body = if i == 5 { bad.clone() } else { request_270() };
+            let client = if i % 2 == 0 { &gw.http1 } else { &gw.http2 };
+            post(client, &gw.url, SOAP12, body)
+        });
+        let mut seen = std::collections::HashSet::new();
+        for (status, body, _) in futures_util::future::join_all(requests).await {
+            assert_eq!(status, 200, "{body}");
+            let (isa13, gs06) = control_numbers(&element(&body, "Payload"));
+            assert!(
+                seen.insert(("ISA13", isa13)) && seen.insert(("GS06", gs06)),
+                "{seen:?}"
+            );
+        }
+
+        // The same database after a restart.
+        gw.running.shutdown().await;
+        let dev = server::tls::ensure_dev_certificates(gw._certs.path(), &[]).unwrap();
+        let again = server::start(server::Settings::local(dev.cert, dev.key, url.clone()))
+            .await
+            .unwrap();
+        let again_url = format!("https://localhost:{}", again.addr.port());
+        let (status, body, _) = post(&gw.http1, &again_url, SOAP12, request_270()).await;
+        assert_eq!(status, 200, "{body}");
+        let (isa13, gs06) = control_numbers(&element(&body, "Payload"));
+        assert!(
+            seen.insert(("ISA13", isa13)) && seen.insert(("GS06", gs06)),
+            "{seen:?}"
+        );
+        again.shutdown().await;
+
+        // The batch workers number from the same counters: past every block taken.
+        for (name, kind) in [("isa13", "ISA13"), ("gs06", "GS06")] {
+            let next = store.next_sequence(name).await.unwrap();
+            let next = hts_gateway::x12::writer::control_number(next);
+            assert!(!seen.contains(&(kind, next)), "{kind} {next}");
+        }
+    }
+);
+
 on_both_backends_with_url!(bad_x12_gets_a_999, |url: String, store: Store| async move {
     let gw = start(&url, &store, Limits::default()).await;
     let broken = fixture("270_jane_doe.x12").replace("SE*13*0001", "SE*99*0001");

@@ -98,7 +98,9 @@ pub struct ResponseContext {
 }
 
 impl ResponseContext {
-    /// A context for now, in UTC, with control numbers derived from the clock.
+    /// A context for now, in UTC, with control numbers derived from the clock: fit for the
+    /// command line's one-off answers only. The gateway and the batch workers replace them
+    /// with numbers from the store's counters, which no other answer carries.
     pub fn now(plan: PlanIdentity) -> Self {
         let now = OffsetDateTime::now_utc();
         let seconds_today = now.time().hour() as u32 * 3600

@@ -5,6 +5,7 @@
 mod audit;
 mod batch;
 mod config;
+mod control;
 mod handler;
 mod realtime;
 pub mod retrieval;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Wakes this process's batch workers when a submission is stored.
     pub queue_wake: Arc<tokio::sync::Notify>,
+    /// ISA13 and GS06 of real-time answers.
+    pub control_numbers: control::ControlNumbers,
 }
 
 /// Bounds on what a request may cost.
@@ -127,6 +130,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         audit,
         limits: settings.limits,
         queue_wake: Arc::new(tokio::sync::Notify::new()),
+        control_numbers: control::ControlNumbers::default(),
     });
     let listener = TcpListener::bind(settings.listen)
         .await

@@ -40,9 +40,15 @@ pub async fn answer(
     if tokio::time::Instant::now() >= deadline {
         return Err(Failure::new(Kind::DeadlineExceeded, ""));
     }
-    let answered = tokio::time::timeout_at(deadline, respond(payload, &state.plan, &ctx))
-        .await
-        .map_err(|_| Failure::new(Kind::DeadlineExceeded, ""))?;
+    let answered = tokio::time::timeout_at(deadline, async {
+        // Inside the deadline: once per block, taking numbers waits for the database.
+        let (isa13, gs06) = state.control_numbers.next(&state.store).await?;
+        ctx.interchange_control = isa13;
+        ctx.group_control = gs06;
+        respond(payload, &state.plan, &ctx).await
+    })
+    .await
+    .map_err(|_| Failure::new(Kind::DeadlineExceeded, ""))?;
     let answer = match answered {
         Ok(a) => a,
         Err(RespondError::Store(e)) => {

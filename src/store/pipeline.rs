@@ -325,6 +325,24 @@ impl Store {
         })
     }
 
+    /// Takes `count` consecutive values of a named counter at once (never handed out to anyone
+    /// else) and returns the first. The counter moves on by `count` even if the caller uses
+    /// fewer of them.
+    pub async fn reserve_sequence(&self, name: &str, count: i64) -> Result<i64, StoreError> {
+        on_pool!(self, |pool| {
+            let last: i64 = sqlx::query(
+                "INSERT INTO sequences (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = sequences.value + $2 RETURNING value",
+            )
+            .bind(name)
+            .bind(count)
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?;
+            Ok(last - count + 1)
+        })
+    }
+
     /// (status, event detail) history of a submission, oldest first.
     pub async fn submission_events(
         &self,

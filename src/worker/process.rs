@@ -16,6 +16,7 @@ use crate::x12::Report;
 use crate::x12::ack::{AckControl, write_acknowledgment};
 use crate::x12::report::InterchangeReport;
 use crate::x12::tree::control_numbers;
+use crate::x12::writer::control_number;
 
 pub const ACK_999_PAYLOAD_TYPE: &str = "X12_999_Response_005010X231A1";
 pub const ACK_TA1_PAYLOAD_TYPE: &str = "X12_TA1_Response_00501X231A1";
@@ -177,8 +178,8 @@ async fn control(store: &Store) -> Result<AckControl, ProcessError> {
     let now = OffsetDateTime::now_utc();
     let d = now.date();
     Ok(AckControl {
-        interchange_control: u32::try_from(isa13 % 1_000_000_000).unwrap_or(1),
-        group_control: u32::try_from(gs06 % 1_000_000_000).unwrap_or(1),
+        interchange_control: control_number(isa13),
+        group_control: control_number(gs06),
         date: format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day()),
         time: format!("{:02}{:02}", now.hour(), now.minute()),
         line_breaks: false,

@@ -277,6 +277,13 @@ impl std::fmt::Debug for Digits {
     }
 }
 
+/// ISA13 or GS06 (at most 9 digits, never 0) for the `value`-th number of an ever-growing
+/// counter (the store's sequences start at 1): 1 … 999,999,999, then 1 again.
+pub fn control_number(value: i64) -> u32 {
+    // In range by construction: 1 ..= 999,999,999.
+    u32::try_from((value - 1).rem_euclid(999_999_999) + 1).unwrap_or(1)
+}
+
 /// Delimiters safe to answer with: the sender's own when they are valid, else the common set.
 pub fn reply_delimiters(inbound: Delimiters) -> Delimiters {
     let d = inbound;
@@ -304,6 +311,21 @@ pub fn reply_delimiters(inbound: Delimiters) -> Delimiters {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_numbers_wrap_within_nine_digits_and_skip_zero() {
+        for (value, want) in [
+            (1, 1),
+            (2, 2),
+            (999_999_999, 999_999_999),
+            (1_000_000_000, 1),
+            (1_999_999_998, 999_999_999),
+            (1_999_999_999, 1),
+            (0, 999_999_999),
+        ] {
+            assert_eq!(super::control_number(value), want, "{value}");
+        }
+    }
+
     use super::*;
 
     #[test]
