@@ -103,17 +103,19 @@ macro_rules! insert_event {
     };
 }
 
+/// Moves named counter $1 on by $2 and returns its new value (the last of the $2 taken).
+pub(super) const TAKE_FROM_SEQUENCE: &str = "INSERT INTO sequences (name, value) VALUES ($1, $2) \
+     ON CONFLICT (name) DO UPDATE SET value = sequences.value + $2 RETURNING value";
+
 /// The next value of a named counter inside the caller's transaction.
 macro_rules! next_value {
     ($tx:expr, $name:expr) => {
-        sqlx::query(
-            "INSERT INTO sequences (name, value) VALUES ($1, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value",
-        )
-        .bind($name)
-        .fetch_one(&mut *$tx)
-        .await?
-        .try_get::<i64, _>(0)?
+        sqlx::query($crate::store::pipeline::TAKE_FROM_SEQUENCE)
+            .bind($name)
+            .bind(1_i64)
+            .fetch_one(&mut *$tx)
+            .await?
+            .try_get::<i64, _>(0)?
     };
 }
 pub(super) use next_value;
@@ -317,12 +319,7 @@ impl Store {
 
     /// The next value of a named counter (1, 2, 3, …), never handed out twice.
     pub async fn next_sequence(&self, name: &str) -> Result<i64, StoreError> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let v = next_value!(tx, name);
-            tx.commit().await?;
-            Ok(v)
-        })
+        self.reserve_sequence(name, 1).await
     }
 
     /// Takes `count` consecutive values of a named counter at once (never handed out to anyone
@@ -330,15 +327,12 @@ impl Store {
     /// fewer of them.
     pub async fn reserve_sequence(&self, name: &str, count: i64) -> Result<i64, StoreError> {
         on_pool!(self, |pool| {
-            let last: i64 = sqlx::query(
-                "INSERT INTO sequences (name, value) VALUES ($1, $2) \
-                 ON CONFLICT (name) DO UPDATE SET value = sequences.value + $2 RETURNING value",
-            )
-            .bind(name)
-            .bind(count)
-            .fetch_one(pool)
-            .await?
-            .try_get(0)?;
+            let last: i64 = sqlx::query(TAKE_FROM_SEQUENCE)
+                .bind(name)
+                .bind(count)
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?;
             Ok(last - count + 1)
         })
     }
