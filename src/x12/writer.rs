@@ -311,6 +311,8 @@ pub fn reply_delimiters(inbound: Delimiters) -> Delimiters {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn control_numbers_wrap_within_nine_digits_and_skip_zero() {
         for (value, want) in [
@@ -322,11 +324,9 @@ mod tests {
             (1_999_999_999, 1),
             (0, 999_999_999),
         ] {
-            assert_eq!(super::control_number(value), want, "{value}");
+            assert_eq!(control_number(value), want, "{value}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn writes_and_sanitizes() {
