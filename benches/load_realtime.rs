@@ -21,6 +21,9 @@
 //! worker threads or an allocator, and the servers' own CPU time per request can be measured
 //! (`/proc/self/stat` of the server process around each run). Both servers are always measured
 //! the same way in one invocation.
+//!
+//! `--gateway-only` drives the gateway alone for the whole time and prints no ratio: for
+//! profiling it (`perf record -p`), not for figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -232,6 +235,7 @@ fn main() {
     } else {
         PayloadIds::Unique
     };
+    let gateway_only = args.iter().any(|a| a == "--gateway-only");
     let benching = std::env::args().any(|a| a == "--bench");
     let seconds: u64 = std::env::args()
         .skip(1)
@@ -258,6 +262,13 @@ fn main() {
         );
         let slice = duration / SLICES;
         let run = |url| measure(url, &servers.ca_path, body, slice, external, payload_ids);
+        if gateway_only {
+            measure(&servers.gateway_url, &servers.ca_path, body, duration, external, payload_ids)
+                .await
+                .print("hts-gateway: 270 → 271");
+            servers.gateway.shutdown().await;
+            return;
+        }
         // Slices alternate between the servers (baseline first in even slices, the gateway in
         // odd ones), so a host that speeds up or slows down during the run weighs on both alike.
         let (mut b, mut g) = (Outcome::default(), Outcome::default());
