@@ -137,13 +137,16 @@ impl<D: PlanData + Sync> CachedPlan<D> {
         if !due {
             return Ok(());
         }
+        // The check counts from when it was asked: the number read may be as old as that, so
+        // counting from the answer would stretch the bound by the query's own time.
+        let asked = Instant::now();
         let generation = self.inner.generation().await?;
         let mut st = self.lock();
         if st.generation != Some(generation) {
             st.clear();
             st.generation = Some(generation);
         }
-        st.checked = Some(Instant::now());
+        st.checked = Some(asked);
         Ok(())
     }
 
@@ -236,4 +239,73 @@ fn first_day() -> Date {
 
 fn last_day() -> Date {
     Date::from_calendar_date(9999, Month::December, 31).unwrap_or(Date::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use super::*;
+
+    /// Plan data whose generation check takes `delay` and counts its calls; providers are
+    /// looked up by NPI only, and none exist.
+    struct SlowGeneration {
+        delay: Duration,
+        checks: AtomicI64,
+    }
+
+    impl PlanData for SlowGeneration {
+        async fn providers_by_npi(&self, _npi: &str) -> Result<Arc<[Provider]>, StoreError> {
+            Ok(Arc::from(Vec::new()))
+        }
+        async fn provider(&self, _id: &str) -> Result<Option<Arc<Provider>>, StoreError> {
+            Ok(None)
+        }
+        async fn members(&self, _query: &MemberQuery<'_>) -> Result<Arc<[Member]>, StoreError> {
+            Ok(Arc::from(Vec::new()))
+        }
+        async fn spans(&self, _member: i64, from: Date, to: Date) -> Result<Spans, StoreError> {
+            Ok(Spans::new(Arc::from(Vec::new()), from, to))
+        }
+        async fn generation(&self) -> Result<i64, StoreError> {
+            tokio::time::sleep(self.delay).await;
+            Ok(self.checks.fetch_add(1, Ordering::SeqCst))
+        }
+        async fn claims(&self, _query: &ClaimQuery) -> Result<Vec<Claim>, StoreError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn staleness_counts_from_when_the_generation_was_asked() {
+        // The check takes longer than the allowed staleness: what it read is already too old
+        // by the time it answers, so the next lookup checks again.
+        let plan = CachedPlan::with_limits(
+            SlowGeneration {
+                delay: Duration::from_millis(60),
+                checks: AtomicI64::new(0),
+            },
+            Duration::from_millis(40),
+            100,
+        );
+        plan.providers_by_npi("1234567893").await.unwrap();
+        plan.providers_by_npi("1234567893").await.unwrap();
+        assert_eq!(plan.inner().checks.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_fresh_check_serves_lookups_without_asking_again() {
+        let plan = CachedPlan::with_limits(
+            SlowGeneration {
+                delay: Duration::ZERO,
+                checks: AtomicI64::new(0),
+            },
+            Duration::from_secs(3600),
+            100,
+        );
+        for _ in 0..3 {
+            plan.providers_by_npi("1234567893").await.unwrap();
+        }
+        assert_eq!(plan.inner().checks.load(Ordering::SeqCst), 1);
+    }
 }
