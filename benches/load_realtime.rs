@@ -261,9 +261,9 @@ fn main() {
             }
         );
         let slice = duration / SLICES;
-        let run = |url| measure(url, &servers.ca_path, body, slice, external, payload_ids);
+        let run = |url, time| measure(url, &servers.ca_path, body, time, external, payload_ids);
         if gateway_only {
-            measure(&servers.gateway_url, &servers.ca_path, body, duration, external, payload_ids)
+            run(&servers.gateway_url, duration)
                 .await
                 .print("hts-gateway: 270 → 271");
             servers.gateway.shutdown().await;
@@ -274,11 +274,11 @@ fn main() {
         let (mut b, mut g) = (Outcome::default(), Outcome::default());
         for i in 0..SLICES {
             if i % 2 == 0 {
-                b.add(run(&servers.base_url).await);
-                g.add(run(&servers.gateway_url).await);
+                b.add(run(&servers.base_url, slice).await);
+                g.add(run(&servers.gateway_url, slice).await);
             } else {
-                g.add(run(&servers.gateway_url).await);
-                b.add(run(&servers.base_url).await);
+                g.add(run(&servers.gateway_url, slice).await);
+                b.add(run(&servers.base_url, slice).await);
             }
         }
         let (base_rps, base_cpu) = b.print("baseline: hyper+rustls, fixed 271");
