@@ -19,8 +19,9 @@
 //! `-- SECONDS --external-client` runs the load generator (the same reqwest client, the same
 //! connections) in a child process instead of on the servers' runtime, so the two do not share
 //! worker threads or an allocator, and the servers' own CPU time per request can be measured
-//! (`/proc/self/stat` of the server process around each run). Both servers are always measured
-//! the same way in one invocation.
+//! (`/proc/self/stat` of the server process around each run); the child reports its own CPU
+//! time too, printed as the client's per request. Both servers are always measured the same
+//! way in one invocation.
 //!
 //! `--gateway-only` drives the gateway alone for the whole time and prints no ratio: for
 //! profiling it (`perf record -p`), not for figures.
@@ -69,6 +70,8 @@ struct Outcome {
     /// CPU time of this process (servers, and the client when it runs in process) during the
     /// run.
     cpu: Duration,
+    /// CPU time of the child process that ran the load client (`--external-client` only).
+    client_cpu: Option<Duration>,
 }
 
 impl Outcome {
@@ -76,6 +79,10 @@ impl Outcome {
         self.latencies.extend(other.latencies);
         self.elapsed += other.elapsed;
         self.cpu += other.cpu;
+        self.client_cpu = match (self.client_cpu, other.client_cpu) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
     }
 
     /// Prints a line; returns requests per second and CPU microseconds per request.
@@ -88,8 +95,13 @@ impl Outcome {
         let requests = latencies.len();
         let rps = requests as f64 / self.elapsed.as_secs_f64();
         let cpu_us = self.cpu.as_secs_f64() * 1e6 / requests as f64;
+        // The client's share, when it ran apart: it costs more per request against a slower
+        // server (BENCHMARKS.md, twelfth pass), which the ratio includes.
+        let client = self.client_cpu.map_or(String::new(), |c| {
+            format!(", client {:.0} µs", c.as_secs_f64() * 1e6 / requests as f64)
+        });
         println!(
-            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({requests} requests, {cpu_us:.0} µs CPU/request)",
+            "{name:<34} {rps:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({requests} requests, {cpu_us:.0} µs CPU/request{client})",
             p50.as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3,
         );
@@ -143,6 +155,7 @@ async fn drive(
         latencies,
         elapsed: started.elapsed(),
         cpu: Duration::ZERO,
+        client_cpu: None,
     }
 }
 
@@ -184,6 +197,7 @@ async fn measure(
         let mut n = line.split(' ').map(|f| f.parse::<u64>().unwrap());
         Outcome {
             elapsed: Duration::from_nanos(n.next().unwrap()),
+            client_cpu: Some(Duration::from_micros(n.next().unwrap())),
             latencies: n.map(Duration::from_micros).collect(),
             cpu: Duration::ZERO,
         }
@@ -211,12 +225,15 @@ fn load_client(args: &[String]) {
         .enable_all()
         .build()
         .unwrap();
+    let cpu_before = process_cpu();
     let o = rt.block_on(async {
         let ca = reqwest::Certificate::from_pem(&std::fs::read(ca_path).unwrap()).unwrap();
         drive(url, &ca, &realtime::envelope(), duration, payload_ids).await
     });
-    // The elapsed time, then every latency in microseconds: the parent merges the slices.
-    let mut line = format!("RESULT {}", o.elapsed.as_nanos());
+    let cpu = process_cpu().saturating_sub(cpu_before);
+    // The elapsed time, this process's CPU time in microseconds, then every latency in
+    // microseconds: the parent merges the slices.
+    let mut line = format!("RESULT {} {}", o.elapsed.as_nanos(), cpu.as_micros());
     for l in &o.latencies {
         line.push_str(&format!(" {}", l.as_micros()));
     }
