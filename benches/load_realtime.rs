@@ -23,8 +23,8 @@
 //! time too, printed as the client's per request. Both servers are always measured the same
 //! way in one invocation.
 //!
-//! `--gateway-only` drives the gateway alone for the whole time and prints no ratio: for
-//! profiling it (`perf record -p`), not for figures.
+//! `--gateway-only` (or `--baseline-only`) drives that server alone for the whole time and
+//! prints no ratio: for profiling it (`perf record -p`, `strace -c -p`), not for figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -253,6 +253,7 @@ fn main() {
         PayloadIds::Unique
     };
     let gateway_only = args.iter().any(|a| a == "--gateway-only");
+    let baseline_only = args.iter().any(|a| a == "--baseline-only");
     let benching = std::env::args().any(|a| a == "--bench");
     let seconds: u64 = std::env::args()
         .skip(1)
@@ -283,6 +284,13 @@ fn main() {
             run(&servers.gateway_url, duration)
                 .await
                 .print("hts-gateway: 270 → 271");
+            servers.gateway.shutdown().await;
+            return;
+        }
+        if baseline_only {
+            run(&servers.base_url, duration)
+                .await
+                .print("baseline: hyper+rustls, fixed 271");
             servers.gateway.shutdown().await;
             return;
         }

@@ -5,6 +5,7 @@
 mod audit;
 mod batch;
 mod config;
+mod connection_threads;
 mod control;
 mod handler;
 mod realtime;
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 pub use config::{ServeConfig, Settings};
+use connection_threads::ConnectionThreads;
 
 use crate::auth::LockoutPolicy;
 use crate::auth::cache::CredentialCache;
@@ -156,8 +158,10 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             stopped.clone(),
         ))
     });
+    let threads =
+        ConnectionThreads::start().map_err(|e| ServeError(format!("connection threads: {e}")))?;
     let task = tokio::spawn(async move {
-        accept_loop(listener, acceptor, state, stopped).await;
+        accept_loop(listener, acceptor, state, &threads, stopped).await;
         // Workers finish the submission in hand; an unfinished one is taken again later.
         for w in workers {
             let _ = w.await;
@@ -167,6 +171,9 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         }
         // Every request has finished and dropped its handle: the writer drains and ends.
         let _ = audit_writer.await;
+        // Last: a database connection opened while serving a request is registered with that
+        // connection thread's reactor, and the writer may have used it to drain.
+        threads.stop().await;
     });
     Ok(Running { addr, stop, task })
 }
@@ -195,6 +202,7 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     state: Arc<AppState>,
+    threads: &ConnectionThreads,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut connections = tokio::task::JoinSet::new();
@@ -215,7 +223,12 @@ async fn accept_loop(
                 let acceptor = acceptor.clone();
                 let state = state.clone();
                 let stop = stopped.clone();
-                connections.spawn(serve_connection(tcp, peer, acceptor, state, stop));
+                match threads.serve(tcp, move |tcp| serve_connection(tcp, peer, acceptor, state, stop)) {
+                    Ok(served) => {
+                        connections.spawn(served.finished());
+                    }
+                    Err(e) => tracing::warn!(%peer, error = %e, "connection not handed over"),
+                }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }

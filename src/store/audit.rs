@@ -437,9 +437,9 @@ fn push_timestamp(out: &mut String, t: OffsetDateTime) {
         return;
     }
     crate::core::envelope::push_utc_seconds(out, t);
-    out.push('.');
-    out.push_str(Digits::padded(t.microsecond().into(), 6).as_str());
-    out.push('Z');
+    let mut fraction = *b".000000Z";
+    crate::core::envelope::put_digits(&mut fraction[1..7], t.microsecond());
+    out.push_str(std::str::from_utf8(&fraction).unwrap_or_default());
 }
 
 fn wire_text(w: Wire) -> &'static str {
