@@ -140,6 +140,8 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServeError(e.to_string()))?;
+    let threads =
+        ConnectionThreads::start().map_err(|e| ServeError(format!("connection threads: {e}")))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let acceptor = TlsAcceptor::from(tls);
     let mut worker_config = settings.worker.clone();
@@ -158,8 +160,6 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             stopped.clone(),
         ))
     });
-    let threads =
-        ConnectionThreads::start().map_err(|e| ServeError(format!("connection threads: {e}")))?;
     let task = tokio::spawn(async move {
         accept_loop(listener, acceptor, state, &threads, stopped).await;
         // Workers finish the submission in hand; an unfinished one is taken again later.
@@ -223,7 +223,8 @@ async fn accept_loop(
                 let acceptor = acceptor.clone();
                 let state = state.clone();
                 let stop = stopped.clone();
-                match threads.serve(tcp, move |tcp| serve_connection(tcp, peer, acceptor, state, stop)) {
+                let serve = move |tcp| serve_connection(tcp, peer, acceptor, state, stop);
+                match threads.serve(tcp, serve) {
                     Ok(served) => {
                         connections.spawn(served.finished());
                     }
