@@ -280,17 +280,15 @@ fn main() {
         );
         let slice = duration / SLICES;
         let run = |url, time| measure(url, &servers.ca_path, body, time, external, payload_ids);
-        if gateway_only {
-            run(&servers.gateway_url, duration)
-                .await
-                .print("hts-gateway: 270 → 271");
-            servers.gateway.shutdown().await;
-            return;
-        }
-        if baseline_only {
-            run(&servers.base_url, duration)
-                .await
-                .print("baseline: hyper+rustls, fixed 271");
+        let alone = if gateway_only {
+            Some((&servers.gateway_url, "hts-gateway: 270 → 271"))
+        } else if baseline_only {
+            Some((&servers.base_url, "baseline: hyper+rustls, fixed 271"))
+        } else {
+            None
+        };
+        if let Some((url, label)) = alone {
+            run(url, duration).await.print(label);
             servers.gateway.shutdown().await;
             return;
         }
