@@ -35,9 +35,10 @@ fn timestamp_of(t: time::OffsetDateTime) -> String {
 /// Appends `t` in UTC as `YYYY-MM-DDThh:mm:ss`: the CORE TimeStamp's and the audit log's
 /// timestamps (`store::audit`), three for every request. Digits go into a fixed buffer, checked
 /// as text once: the date is derived once (`to_calendar_date`) rather than once per field, and
-/// one UTF-8 check replaces six (a third of the instructions it took per number written). Years
-/// outside 0..=9999 cannot come from the clock; they are clamped so the width stays fixed.
+/// one UTF-8 check replaces six. Years outside 0..=9999 cannot come from the clock; they are
+/// clamped so the width stays fixed.
 pub(crate) fn push_utc_seconds(out: &mut String, t: time::OffsetDateTime) {
+    use crate::x12::writer::put_digits;
     let t = t.to_offset(time::UtcOffset::UTC);
     let (year, month, day) = t.to_calendar_date();
     let (hour, minute, second) = t.to_hms();
@@ -49,14 +50,6 @@ pub(crate) fn push_utc_seconds(out: &mut String, t: time::OffsetDateTime) {
     put_digits(&mut text[14..16], minute.into());
     put_digits(&mut text[17..19], second.into());
     out.push_str(std::str::from_utf8(&text).unwrap_or_default());
-}
-
-/// Writes the last `dst.len()` decimal digits of `n` into `dst`, zero-padded.
-pub(crate) fn put_digits(dst: &mut [u8], mut n: u32) {
-    for d in dst.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
 }
 
 /// The eight operations of the CORE WSDL (soapAction = the operation name).

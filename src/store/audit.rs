@@ -438,7 +438,7 @@ fn push_timestamp(out: &mut String, t: OffsetDateTime) {
     }
     crate::core::envelope::push_utc_seconds(out, t);
     let mut fraction = *b".000000Z";
-    crate::core::envelope::put_digits(&mut fraction[1..7], t.microsecond());
+    crate::x12::writer::put_digits(&mut fraction[1..7], t.microsecond());
     out.push_str(std::str::from_utf8(&fraction).unwrap_or_default());
 }
 

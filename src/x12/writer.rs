@@ -277,6 +277,15 @@ impl std::fmt::Debug for Digits {
     }
 }
 
+/// Writes the last `dst.len()` decimal digits of `n` into `dst`, zero-padded: [`Digits`] for a
+/// fixed-width field of a larger buffer (timestamps), checked as text once with the rest.
+pub(crate) fn put_digits(dst: &mut [u8], mut n: u32) {
+    for d in dst.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
 /// ISA13 or GS06 (at most 9 digits, never 0) for the `value`-th number of an ever-growing
 /// counter (the store's sequences start at 1): 1 … 999,999,999, then 1 again.
 pub fn control_number(value: i64) -> u32 {
