@@ -52,6 +52,15 @@ impl StoreError {
         }
     }
 
+    /// The database could not be reached for `what` (its own error was reported where it
+    /// happened): worth a retry.
+    pub(crate) fn unavailable(what: String) -> Self {
+        Self {
+            kind: Kind::Unavailable,
+            source: what.into(),
+        }
+    }
+
     /// The caller broke a precondition of a store method (a fault in this program).
     pub(crate) fn misuse(what: String) -> Self {
         Self {
