@@ -3,9 +3,9 @@
 //! concurrent clients and is killed with SIGKILL three times: while uploads arrive, while
 //! uploads arrive and workers process, and once every upload is receipted (by a gateway
 //! without workers, so that a backlog waits), while workers process. Each time it is started
-//! again on the same database. At the end every receipted
-//! submission is done with exactly one acknowledgement, nothing was processed twice, and rows
-//! cut short by a kill were taken again and finished once.
+//! again on the same database. At the end every receipted submission is done with exactly one
+//! acknowledgement, nothing was processed twice, and rows cut short by a kill were taken again
+//! and finished once.
 //!
 //! A client that lost its answer (the gateway died mid-request) sends the same PayloadID again,
 //! as a CORE client would; the gateway answers a retransmission with the first receipt's
