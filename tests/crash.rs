@@ -394,8 +394,7 @@ async fn crash_test(url: String, store: Store) {
     // Rows the second kill cut short still show 'processing' until a worker takes them again:
     // only rows other than those count as held by the workers killed here.
     let held_before = interrupted.clone();
-    let newly_held = || async {
-        let mut held = db.processing().await;
+    let not_held_before = |mut held: Vec<String>| {
         held.retain(|t| !held_before.contains(t));
         held
     };
@@ -404,13 +403,14 @@ async fn crash_test(url: String, store: Store) {
     for _ in 0..KILL_ATTEMPTS {
         let gw = setup.start(&http).await;
         wait_for(&setup, "a row of the backlog in processing", || async {
-            !newly_held().await.is_empty()
+            !not_held_before(db.processing().await).is_empty()
         })
         .await;
         backlog_at_kill_3 = db.counts().await;
         gw.kill();
-        held_at_kill_3 = newly_held().await;
-        interrupted.extend(db.processing().await);
+        let held = db.processing().await;
+        interrupted.extend(held.iter().cloned());
+        held_at_kill_3 = not_held_before(held);
         if !held_at_kill_3.is_empty() {
             break;
         }
