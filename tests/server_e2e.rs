@@ -802,3 +802,111 @@ on_both_backends_with_url!(
         gw.running.shutdown().await;
     }
 );
+
+/// The value of the metric line that starts with `series` (name and labels as written), if any.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+on_both_backends_with_url!(
+    metrics_count_exchanges_and_audit_records,
+    |url: String, store: Store| async move {
+        let gw = common::gateway::start_with(
+            &url,
+            &store,
+            common::gateway::Options {
+                metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+                ..Default::default()
+            },
+        )
+        .await;
+        let admin = format!("http://{}", gw.running.metrics_addr.unwrap());
+        let https = gw.https();
+        for _ in 0..2 {
+            let (status, body, _) = post(&https, &gw.url, SOAP12, request_270()).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let wrong = soap_request(
+            (ALICE.0, "not the password"),
+            SENDER,
+            "X12_270_Request_005010X279A1",
+            &fixture("270_jane_doe.x12"),
+        );
+        assert_eq!(post(&https, &gw.url, SOAP12, wrong).await.0, 401);
+        assert_eq!(post(&https, &gw.url, "text/plain", "hello").await.0, 415);
+
+        // The audit rows are written after the answers: wait for the writer to report them.
+        let plain = reqwest::Client::new();
+        let scrape = || async {
+            let r = plain.get(format!("{admin}/metrics")).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let ct = r.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
+            assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+            r.text().await.unwrap()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let text = loop {
+            let text = scrape().await;
+            if metric(&text, "hts_audit_records_written_total") == Some(4.0) {
+                break text;
+            }
+            assert!(std::time::Instant::now() < deadline, "{text}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let expect = [
+            (
+                r#"hts_core_requests_total{operation="RealTimeTransaction",wire="soap",error_code="Success"}"#,
+                2.0,
+            ),
+            (
+                r#"hts_core_requests_total{operation="RealTimeTransaction",wire="soap",error_code="UnAuthorized"}"#,
+                1.0,
+            ),
+            (
+                r#"hts_core_requests_total{operation="unknown",wire="unknown",error_code="UnsupportedMediaType"}"#,
+                1.0,
+            ),
+            (
+                r#"hts_core_request_duration_seconds_count{operation="RealTimeTransaction"}"#,
+                3.0,
+            ),
+            (
+                r#"hts_core_request_duration_seconds_bucket{le="16.384",operation="RealTimeTransaction"}"#,
+                3.0,
+            ),
+            ("hts_audit_records_lost_total", 0.0),
+            ("hts_audit_write_retries_total", 0.0),
+            ("hts_audit_records_queued", 0.0),
+        ];
+        for (series, value) in expect {
+            assert_eq!(metric(&text, series), Some(value), "{series} in\n{text}");
+        }
+        // No partner is named in the metrics.
+        assert!(
+            !text.contains(ORGANIZATION) && !text.contains(ALICE.0),
+            "{text}"
+        );
+
+        let get = |path: &'static str| {
+            let plain = plain.clone();
+            let admin = admin.clone();
+            async move {
+                let r = plain.get(format!("{admin}{path}")).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        assert_eq!(get("/live").await, (200, "live\n".to_string()));
+        assert_eq!(get("/ready").await, (200, "ready\n".to_string()));
+        assert_eq!(get("/core").await.0, 404);
+        // Partners, on the TLS port, do not get the metrics.
+        let r = https
+            .get(format!("{}/metrics", gw.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+        gw.running.shutdown().await;
+    }
+);

@@ -82,6 +82,9 @@ async fn serve(mut args: ServeArgs) -> Result<(), String> {
         settings.database
     );
     println!("  WSDL: {url}?wsdl");
+    if let Some(a) = running.metrics_addr {
+        println!("  metrics: http://{a}/metrics");
+    }
     if let Some(c) = &fallback {
         println!(
             "  development CA (trust it in your client): {}",

@@ -168,6 +168,17 @@ pub enum Wire {
     Mime,
 }
 
+impl Wire {
+    /// Lower-case name, for logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Soap => "soap",
+            Self::Mtom => "mtom",
+            Self::Mime => "mime",
+        }
+    }
+}
+
 /// Who the caller says they are, as the envelope carries it (WS-Security UsernameToken or the
 /// MIME UserName/Password fields). A client certificate comes from TLS, not from here.
 #[derive(Clone, PartialEq, Eq)]

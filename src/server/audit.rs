@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::metrics::AuditCounters;
 use crate::store::Store;
 use crate::store::audit::AuditRecord;
 
@@ -32,9 +33,14 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Starts the writer; it ends when every `AuditLog` clone is dropped and the queue is empty.
-    pub fn start(store: Store) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn start(store: Store, counters: AuditCounters) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (Self { tx }, tokio::spawn(write_loop(store, rx)))
+        (Self { tx }, tokio::spawn(write_loop(store, rx, counters)))
+    }
+
+    /// Records waiting for the writer.
+    pub fn queued(&self) -> usize {
+        QUEUE - self.tx.capacity()
     }
 
     /// Queues a record (waits when the queue is full).
@@ -45,7 +51,7 @@ impl AuditLog {
     }
 }
 
-async fn write_loop(store: Store, mut rx: mpsc::Receiver<AuditRecord>) {
+async fn write_loop(store: Store, mut rx: mpsc::Receiver<AuditRecord>, counters: AuditCounters) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         if batch.len() < BATCH {
@@ -64,8 +70,12 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<AuditRecord>) {
         let mut delay = Duration::from_millis(100);
         loop {
             match store.record_messages(&batch).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    counters.written.inc_by(batch.len() as u64);
+                    break;
+                }
                 Err(e) if e.is_retryable() => {
+                    counters.retried.inc();
                     tracing::warn!(error = %e, records = batch.len(), "audit write failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
@@ -75,8 +85,14 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<AuditRecord>) {
                     // one bad record does not cost the others.
                     tracing::error!(error = %e, "audit batch refused; writing records one by one");
                     for r in &batch {
-                        if let Err(e) = store.record_message(r).await {
-                            tracing::error!(error = %e, correlation_id = %r.correlation_id, "audit record not written");
+                        match store.record_message(r).await {
+                            Ok(()) => {
+                                counters.written.inc();
+                            }
+                            Err(e) => {
+                                counters.lost.inc();
+                                tracing::error!(error = %e, correlation_id = %r.correlation_id, "audit record not written");
+                            }
                         }
                     }
                     break;

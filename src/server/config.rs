@@ -21,6 +21,10 @@ pub struct ServeConfig {
     /// Address to listen on [default: 0.0.0.0:8443; --demo: 127.0.0.1:8443].
     #[arg(long, env = "HTS_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Plain-HTTP admin listener for `/metrics` (Prometheus), `/live` and `/ready`, e.g.
+    /// 127.0.0.1:9464; off by default. Bind it to a private interface: it is not for partners.
+    #[arg(long, env = "HTS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Server certificate chain (PEM).
     #[arg(long, env = "HTS_TLS_CERT", value_name = "PEM")]
     pub tls_cert: Option<PathBuf>,
@@ -86,6 +90,7 @@ pub struct ServeConfig {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
@@ -110,6 +115,8 @@ struct FileConfig {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// The admin listener (`/metrics`, `/live`, `/ready`), if any.
+    pub metrics_listen: Option<SocketAddr>,
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
     pub client_ca: Option<PathBuf>,
@@ -131,6 +138,7 @@ impl Settings {
     pub fn local(tls_cert: PathBuf, tls_key: PathBuf, database: String) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             tls_cert,
             tls_key,
             client_ca: None,
@@ -212,6 +220,7 @@ impl ServeConfig {
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8443))),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             tls_cert,
             tls_key,
             client_ca: self.client_ca.or(file.client_ca),
@@ -251,5 +260,47 @@ impl ServeConfig {
                     .map_or(defaults.realtime_deadline, Duration::from_secs),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn tls() -> Option<(&'static Path, &'static Path)> {
+        Some((Path::new("cert.pem"), Path::new("key.pem")))
+    }
+
+    /// The admin listener is off unless configured; a flag wins over the file.
+    #[test]
+    fn metrics_listen_from_the_file_or_a_flag() {
+        assert_eq!(
+            ServeConfig::default()
+                .resolve(tls())
+                .unwrap()
+                .metrics_listen,
+            None
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gateway.toml");
+        std::fs::write(&file, "metrics_listen = \"127.0.0.1:9464\"\n").unwrap();
+        let from_file = ServeConfig {
+            config: Some(file.clone()),
+            ..ServeConfig::default()
+        };
+        assert_eq!(
+            from_file.resolve(tls()).unwrap().metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
+        let flag = ServeConfig {
+            config: Some(file),
+            metrics_listen: Some(SocketAddr::from(([10, 0, 0, 5], 9100))),
+            ..ServeConfig::default()
+        };
+        assert_eq!(
+            flag.resolve(tls()).unwrap().metrics_listen,
+            Some(SocketAddr::from(([10, 0, 0, 5], 9100)))
+        );
     }
 }

@@ -42,14 +42,8 @@ pub async fn handle(
     let correlation = id.to_owned();
     let correlation_header = HeaderValue::from_str(id).ok();
     let mut response = match route(&req) {
-        Route::Live => text(StatusCode::OK, "live\n"),
-        Route::Ready => match state.store.ping().await {
-            Ok(()) => text(StatusCode::OK, "ready\n"),
-            Err(e) => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &format!("not ready: {e}\n"),
-            ),
-        },
+        Route::Live => live(),
+        Route::Ready => ready(&state).await,
         Route::Wsdl => {
             let address = format!("https://{}/core", host(&req));
             xml(
@@ -119,7 +113,23 @@ fn host(req: &Request<Incoming>) -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-fn text(status: StatusCode, body: &str) -> Response<Body> {
+/// `/live`: the process answers.
+pub(super) fn live() -> Response<Body> {
+    text(StatusCode::OK, "live\n")
+}
+
+/// `/ready`: the database answers too.
+pub(super) async fn ready(state: &AppState) -> Response<Body> {
+    match state.store.ping().await {
+        Ok(()) => text(StatusCode::OK, "ready\n"),
+        Err(e) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("not ready: {e}\n"),
+        ),
+    }
+}
+
+pub(super) fn text(status: StatusCode, body: &str) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -148,7 +158,8 @@ struct LogFields {
     error_code: &'static str,
 }
 
-/// POST /core: decode, serve, encode; then one log line and one audit row for the exchange.
+/// POST /core: decode, serve, encode; then one log line, one metric and one audit row for the
+/// exchange.
 async fn core_request(
     state: &AppState,
     mut req: Request<Incoming>,
@@ -206,6 +217,7 @@ async fn core_request(
         answer,
         response.status(),
     );
+    let elapsed = started.elapsed();
     tracing::info!(
         correlation_id = %record.correlation_id,
         operation = log.operation.map(Operation::name).unwrap_or("-"),
@@ -214,8 +226,14 @@ async fn core_request(
         payload_id = record.payload_id.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
         error_code = log.error_code,
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        elapsed_ms = elapsed.as_millis() as u64,
         "core request"
+    );
+    state.metrics.exchange(
+        log.operation.map(Operation::name),
+        log.wire.map(Wire::name),
+        log.error_code,
+        elapsed,
     );
     state.audit.record(record).await;
     response

@@ -1,6 +1,7 @@
 //! The listener: TLS (rustls), HTTP/1.1 and HTTP/2 (hyper), routing, limits, graceful
 //! shutdown. `/core` takes CORE envelopes; `/core?wsdl` and the XSD publish the contract;
-//! `/live` and `/ready` are for orchestrators.
+//! `/live` and `/ready` are for orchestrators; `/metrics`, with them, is on the admin listener
+//! (`metrics`).
 
 mod audit;
 mod batch;
@@ -8,6 +9,7 @@ mod config;
 mod connection_threads;
 mod control;
 mod handler;
+pub mod metrics;
 mod realtime;
 pub mod retrieval;
 pub mod tls;
@@ -42,6 +44,7 @@ pub struct AppState {
     /// Recent verified sign-ins (see `auth::cache` for why and for how long).
     pub signins: CredentialCache,
     pub audit: audit::AuditLog,
+    pub metrics: metrics::Metrics,
     pub limits: Limits,
     /// Wakes this process's batch workers when a submission is stored.
     pub queue_wake: Arc<tokio::sync::Notify>,
@@ -95,6 +98,8 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Running {
     pub addr: SocketAddr,
+    /// The admin listener's address (`/metrics`, `/live`, `/ready`), when one was configured.
+    pub metrics_addr: Option<SocketAddr>,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -119,7 +124,8 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
     let store = Store::open(&settings.database)
         .await
         .map_err(|e| ServeError(format!("{}: {e}", settings.database)))?;
-    let (audit, audit_writer) = audit::AuditLog::start(store.clone());
+    let metrics = metrics::Metrics::default();
+    let (audit, audit_writer) = audit::AuditLog::start(store.clone(), metrics.audit());
     let state = Arc::new(AppState {
         plan: CachedPlan::new(store.clone()),
         store,
@@ -130,6 +136,7 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         lockout: LockoutPolicy::default(),
         signins: CredentialCache::default(),
         audit,
+        metrics,
         limits: settings.limits,
         queue_wake: Arc::new(tokio::sync::Notify::new()),
         control_numbers: control::ControlNumbers::default(),
@@ -139,6 +146,19 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         .map_err(|e| ServeError(format!("{}: {e}", settings.listen)))?;
     let addr = listener
         .local_addr()
+        .map_err(|e| ServeError(e.to_string()))?;
+    let admin_listener = match settings.metrics_listen {
+        Some(a) => Some(
+            TcpListener::bind(a)
+                .await
+                .map_err(|e| ServeError(format!("metrics listener {a}: {e}")))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = admin_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()
         .map_err(|e| ServeError(e.to_string()))?;
     let threads =
         ConnectionThreads::start().map_err(|e| ServeError(format!("connection threads: {e}")))?;
@@ -160,8 +180,13 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
             stopped.clone(),
         ))
     });
+    let admin = admin_listener
+        .map(|l| tokio::spawn(metrics::serve_admin(l, state.clone(), stopped.clone())));
     let task = tokio::spawn(async move {
         accept_loop(listener, acceptor, state, &threads, stopped).await;
+        if let Some(a) = admin {
+            let _ = a.await;
+        }
         // Workers finish the submission in hand; an unfinished one is taken again later.
         for w in workers {
             let _ = w.await;
@@ -175,7 +200,12 @@ pub async fn start(settings: Settings) -> Result<Running, ServeError> {
         // connection thread's reactor, and the writer may have used it to drain.
         threads.stop().await;
     });
-    Ok(Running { addr, stop, task })
+    Ok(Running {
+        addr,
+        metrics_addr,
+        stop,
+        task,
+    })
 }
 
 /// A storage failure as the client sees it: unavailable (retry later) when the database is

@@ -45,6 +45,8 @@ pub struct Options {
     /// Batch workers started with the server.
     pub workers: usize,
     pub worker: hts_gateway::worker::WorkerConfig,
+    /// The admin listener (`/metrics`, `/live`, `/ready`), e.g. `127.0.0.1:0`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 pub async fn start_with(database: &str, store: &Store, options: Options) -> Gateway {
@@ -53,6 +55,7 @@ pub async fn start_with(database: &str, store: &Store, options: Options) -> Gate
         client_ca,
         workers,
         worker,
+        metrics_listen,
     } = options;
     let _ = rustls::crypto::ring::default_provider().install_default();
     super::db::load_demo(store).await;
@@ -71,6 +74,7 @@ pub async fn start_with(database: &str, store: &Store, options: Options) -> Gate
         limits,
         workers,
         worker,
+        metrics_listen,
         ..Settings::local(dev.cert.clone(), dev.key.clone(), database.to_string())
     };
     let running = server::start(settings).await.unwrap();
