@@ -160,33 +160,11 @@ impl Metrics {
 pub(super) async fn serve_admin(
     listener: TcpListener,
     state: Arc<AppState>,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => break,
-            accepted = listener.accept() => {
-                let (tcp, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "admin accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                connections.spawn(admin_connection(tcp, peer, state.clone(), stopped.clone()));
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(Duration::from_secs(5), drain)
-        .await
-        .is_err()
-    {
-        connections.abort_all();
-    }
+    let stop = stopped.clone();
+    let serve = |tcp, peer| Some(admin_connection(tcp, peer, state.clone(), stop.clone()));
+    super::accept_until_stopped(listener, stopped, Duration::from_secs(5), serve).await;
 }
 
 async fn admin_connection(
@@ -203,19 +181,11 @@ async fn admin_connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
-    let conn = builder.serve_connection(TokioIo::new(tcp), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        r = conn.as_mut() => {
-            if let Err(e) = r {
-                tracing::debug!(%peer, error = %e, "admin connection ended with an error");
-            }
-        }
-        _ = stopped.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    }
+    super::serve_until_stopped!(
+        builder.serve_connection(TokioIo::new(tcp), service),
+        peer,
+        stopped
+    );
 }
 
 async fn admin(state: &AppState, req: &Request<Incoming>) -> Response<Body> {

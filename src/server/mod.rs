@@ -233,46 +233,83 @@ async fn accept_loop(
     acceptor: TlsAcceptor,
     state: Arc<AppState>,
     threads: &ConnectionThreads,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) {
+    let stop = stopped.clone();
+    let serve = |tcp: tokio::net::TcpStream, peer: SocketAddr| {
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, state, stop) = (acceptor.clone(), state.clone(), stop.clone());
+        let serve = move |tcp| serve_connection(tcp, peer, acceptor, state, stop);
+        match threads.serve(tcp, serve) {
+            Ok(served) => Some(served.finished()),
+            Err(e) => {
+                tracing::warn!(%peer, error = %e, "connection not handed over");
+                None
+            }
+        }
+    };
+    accept_until_stopped(listener, stopped, Duration::from_secs(10), serve).await;
+}
+
+/// Accepts connections until `stopped` and hands each to `serve`, whose future (if any) ends
+/// with the connection; then gives the connections in progress `drain` to finish (each watches
+/// `stopped` and ends gracefully) before dropping the rest.
+pub(crate) async fn accept_until_stopped<F, Fut>(
+    listener: TcpListener,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    drain: Duration,
+    mut serve: F,
+) where
+    F: FnMut(tokio::net::TcpStream, SocketAddr) -> Option<Fut>,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let mut connections = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             _ = stopped.changed() => break,
             accepted = listener.accept() => {
-                let (tcp, peer) = match accepted {
-                    Ok(a) => a,
+                match accepted {
+                    Ok((tcp, peer)) => {
+                        if let Some(connection) = serve(tcp, peer) {
+                            connections.spawn(connection);
+                        }
+                    }
                     Err(e) => {
                         // Out of file descriptors and the like: pause rather than spin.
                         tracing::warn!(error = %e, "accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
                     }
-                };
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                let state = state.clone();
-                let stop = stopped.clone();
-                let serve = move |tcp| serve_connection(tcp, peer, acceptor, state, stop);
-                match threads.serve(tcp, serve) {
-                    Ok(served) => {
-                        connections.spawn(served.finished());
-                    }
-                    Err(e) => tracing::warn!(%peer, error = %e, "connection not handed over"),
                 }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
-    // Graceful: connections finish their requests (each watches `stopped`), bounded in time.
-    let drain = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(Duration::from_secs(10), drain)
-        .await
-        .is_err()
-    {
+    let finish = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(drain, finish).await.is_err() {
         connections.abort_all();
     }
 }
+
+/// Runs a hyper connection until it ends, or until `stopped`, when it finishes the request in
+/// hand and closes. A macro: hyper's connection types share no trait for `graceful_shutdown`.
+macro_rules! serve_until_stopped {
+    ($conn:expr, $peer:expr, $stopped:expr) => {{
+        let conn = $conn;
+        tokio::pin!(conn);
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(peer = %$peer, error = %e, "connection ended with an error");
+                }
+            }
+            _ = $stopped.changed() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
+        }
+    }};
+}
+pub(crate) use serve_until_stopped;
 
 async fn serve_connection(
     tcp: tokio::net::TcpStream,
@@ -310,17 +347,9 @@ async fn serve_connection(
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
-    let conn = builder.serve_connection(TokioIo::new(tls), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        r = conn.as_mut() => {
-            if let Err(e) = r {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        }
-        _ = stopped.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    }
+    serve_until_stopped!(
+        builder.serve_connection(TokioIo::new(tls), service),
+        peer,
+        stopped
+    );
 }
