@@ -221,7 +221,7 @@ async fn core_request(
     tracing::info!(
         correlation_id = %record.correlation_id,
         operation = log.operation.map(Operation::name).unwrap_or("-"),
-        wire = ?log.wire,
+        wire = log.wire.map(Wire::name).unwrap_or("-"),
         user = record.user_name.as_deref().unwrap_or("-"),
         payload_id = record.payload_id.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
